@@ -1,0 +1,3 @@
+from consumers.query_api.main import main
+
+main()

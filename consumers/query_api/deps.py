@@ -1,0 +1,27 @@
+"""Dependencies of query-api routes, as Annotated aliases."""
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+
+from consumers.query_api.projections.orders import OrderViews
+from consumers.query_api.settings import QuerySettings
+
+ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+
+
+def get_orders(request: Request) -> OrderViews:
+    """The orders read model."""
+    views: OrderViews = request.app.state.orders
+    return views
+
+
+def get_settings(request: Request) -> QuerySettings:
+    """The app's settings."""
+    settings: QuerySettings = request.app.state.settings
+    return settings
+
+
+OrdersDep = Annotated[OrderViews, Depends(get_orders)]
+SettingsDep = Annotated[QuerySettings, Depends(get_settings)]
+PathId = Annotated[str, Path(pattern=ID_PATTERN)]

@@ -1,0 +1,53 @@
+"""query-api: read models built from Kafka, served over HTTP (queries and long-polls)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from consumers.query_api.materializer import Materializer
+from consumers.query_api.projections.orders import OrderViews
+from consumers.query_api.routes import orders
+from consumers.query_api.settings import QuerySettings
+from infra.http import install_common
+from infra.logs import configure_logging
+
+
+def create_app(settings: QuerySettings | None = None) -> FastAPI:
+    """Build the app; the Kafka consumer starts in the lifespan, never at import."""
+    settings = settings or QuerySettings()
+    order_views = OrderViews()
+    materializer = Materializer(settings.kafka, [order_views])
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await materializer.start()
+        yield
+        await materializer.stop()
+
+    app = FastAPI(
+        title="ShopStream query-api",
+        version="1",
+        description="Read models materialized from Kafka: order views and long-polls.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.orders = order_views
+
+    async def ready() -> dict[str, bool]:
+        return {"kafka_caught_up": materializer.caught_up}
+
+    install_common(app, ready, settings.max_body_bytes)
+    app.include_router(orders.router)
+    return app
+
+
+def main() -> None:
+    """Run query-api with uvicorn on the configured address."""
+    import uvicorn
+
+    settings = QuerySettings()
+    configure_logging("query-api", settings.log_level)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, loop="uvloop")

@@ -1,0 +1,70 @@
+"""The orders read model: the latest version of every order, and waiters for its changes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from schemas.topics import Topics
+
+View = dict[str, Any]
+
+
+def to_view(order: dict[str, Any]) -> View:
+    """The order as the HTTP API shows it: every field, timestamps as ISO-8601 strings."""
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in order.items()}
+
+
+class OrderViews:
+    """Latest order views by id; any number of waiters per order, woken on each new version."""
+
+    topic = Topics.ORDERS
+
+    def __init__(self) -> None:
+        self._views: dict[str, View] = {}
+        self._waiters: dict[str, set[asyncio.Future[None]]] = {}
+
+    def __len__(self) -> int:
+        return len(self._views)
+
+    def get(self, order_id: str) -> View | None:
+        """The latest view of ``order_id``, if known."""
+        return self._views.get(order_id)
+
+    def apply(self, key: str | None, record: dict[str, Any]) -> None:
+        """Keep ``record`` if it is newer than what we have, and wake the order's waiters."""
+        order_id = record["order_id"]
+        current = self._views.get(order_id)
+        if current is not None and current["version"] >= record["version"]:
+            return
+        self._views[order_id] = to_view(record)
+        for waiter in self._waiters.pop(order_id, ()):
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait_for(self, order_id: str, states: Collection[str], timeout_s: float) -> View | None:
+        """The view once its state is in ``states``, or whatever is known when the time runs out.
+
+        Checking and registering happen with no await between them, so an update cannot slip
+        in unseen between "check" and "wait".
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            view = self._views.get(order_id)
+            remaining = deadline - loop.time()
+            if (view is not None and view["state"] in states) or remaining <= 0:
+                return view
+            waiter: asyncio.Future[None] = loop.create_future()
+            waiters = self._waiters.setdefault(order_id, set())
+            waiters.add(waiter)
+            try:
+                await asyncio.wait_for(waiter, remaining)
+            except TimeoutError:
+                pass
+            finally:
+                waiters.discard(waiter)
+                if not waiters and self._waiters.get(order_id) is waiters:
+                    del self._waiters[order_id]

@@ -1,0 +1,17 @@
+"""Settings of query-api, read from ``QUERY_*`` (Kafka from ``KAFKA_*``)."""
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from infra.settings import ServiceSettings
+
+
+class QuerySettings(ServiceSettings):
+    """How query-api listens and how its long-polls behave."""
+
+    model_config = SettingsConfigDict(env_prefix="QUERY_", frozen=True, extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8001
+    default_timeout_ms: int = Field(default=10_000, ge=0, le=60_000)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)

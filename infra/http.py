@@ -1,0 +1,117 @@
+"""What every HTTP service shares: error shapes, body limit, health, readiness and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_fastapi_instrumentator import Instrumentator
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]
+
+
+class BodyTooLarge(Exception):
+    """Raised inside the ASGI receive channel when a request body passes the limit."""
+
+
+class BodySizeLimit:
+    """Answers 413 to a request whose body is larger than ``max_bytes``, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Reject early on Content-Length, else count bytes as they arrive."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._reject(send)
+            return
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await self._reject(send)
+
+    async def _reject(self, send: Send) -> None:
+        """Send the 413 answer."""
+        response = JSONResponse(
+            {"detail": f"request body larger than {self.max_bytes} bytes"}, status_code=413
+        )
+        await response({"type": "http"}, _no_receive, send)
+
+
+async def _no_receive() -> Message:
+    """A receive channel for responses that never read the request."""
+    return {"type": "http.disconnect"}
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    """``("body", "items", 0, "sku")`` → ``"items.0.sku"``: the field as a client names it."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:] or parts
+    return ".".join(parts)
+
+
+async def validation_error(_: Request, exc: Exception) -> Response:
+    """422 naming each bad field, without echoing the input back."""
+    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this type only
+    errors = [
+        {"field": _field(e.get("loc", ())), "loc": list(e.get("loc", ())), "msg": e.get("msg", "")}
+        for e in exc.errors()
+    ]
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+def health_router(ready: ReadyCheck) -> APIRouter:
+    """``/healthz`` (the process runs) and ``/readyz`` (its dependencies answer)."""
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process serves HTTP."""
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz() -> Response:
+        """Readiness: 200 when every dependency is reachable and caught up, else 503 naming them."""
+        checks = await ready()
+        status = 200 if all(checks.values()) else 503
+        return JSONResponse({"ready": status == 200, "checks": checks}, status_code=status)
+
+    return router
+
+
+def install_common(app: FastAPI, ready: ReadyCheck, max_body_bytes: int) -> None:
+    """Add error handlers, the body limit, health routes and Prometheus ``/metrics`` to ``app``."""
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.include_router(health_router(ready))
+    Instrumentator(excluded_handlers=["/metrics", "/healthz"]).instrument(app).expose(
+        app, include_in_schema=False
+    )

@@ -1,0 +1,33 @@
+"""Local Apache Kafka (KRaft) nodes for development and tests, run from Maven Central jars."""
+
+from infra.local_kafka.assemble import assemble
+from infra.local_kafka.exceptions import LocalKafkaError
+from infra.local_kafka.launcher import (
+    NodeStatus,
+    kill_node,
+    reset_cluster,
+    reset_single,
+    start_cluster,
+    start_node,
+    start_single,
+    status_cluster,
+    status_single,
+    stop_cluster,
+    stop_single,
+)
+
+__all__ = [
+    "LocalKafkaError",
+    "NodeStatus",
+    "assemble",
+    "kill_node",
+    "reset_cluster",
+    "reset_single",
+    "start_cluster",
+    "start_node",
+    "start_single",
+    "status_cluster",
+    "status_single",
+    "stop_cluster",
+    "stop_single",
+]

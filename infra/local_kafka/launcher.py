@@ -1,0 +1,163 @@
+"""Public API: start, stop, inspect and disturb the local single node and 3-node KRaft cluster."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import signal
+import time
+from dataclasses import dataclass
+
+from infra.local_kafka import node, probe, process
+from infra.local_kafka.assemble import assemble
+from infra.local_kafka.exceptions import LocalKafkaError
+from infra.local_kafka.layout import NodeSpec, bootstrap_of, cluster_specs, single_spec
+from infra.local_kafka.locking import exclusive
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 20.0
+_TERMINATING = frozenset({signal.SIGKILL, signal.SIGTERM, signal.SIGINT})
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    """Observed state of one node."""
+
+    name: str
+    bootstrap: str
+    pid: int | None
+    state: str
+    port_open: bool
+
+    @property
+    def running(self) -> bool:
+        """Return True if the JVM is alive, not suspended, and its broker port accepts connections."""
+        return self.state == "running" and self.port_open
+
+
+def _needs_launch(spec: NodeSpec) -> bool:
+    """Return True if the node has no live JVM; resume it if it was SIGSTOPped."""
+    pid = process.live_pid(spec)
+    if pid is None:
+        if process.port_open(spec.broker_port) or process.port_open(spec.controller_port):
+            raise LocalKafkaError(
+                f"{spec.name}: port {spec.broker_port} or {spec.controller_port} is already in use "
+                f"by a process this launcher did not start"
+            )
+        return True
+    if process.process_state(pid) == "T":
+        log.info("%s (pid %d) was suspended; sending SIGCONT", spec.name, pid)
+        process.send_signal(pid, signal.SIGCONT)
+    return False
+
+
+def _start(specs: list[NodeSpec], expected_ids: set[int], timeout: float) -> None:
+    """Start the nodes without a live JVM and wait until expected_ids are registered brokers."""
+    with exclusive():
+        assemble()
+        missing = [spec for spec in specs if _needs_launch(spec)]
+        launched_at = time.time()
+        node.prepare_all(missing)
+        for spec in missing:
+            node.launch(spec)
+        probe.wait_ready(specs, expected_ids, timeout, since=launched_at - 1.0)
+
+
+def _stop(specs: list[NodeSpec], timeout: float) -> None:
+    """Stop every node in specs concurrently: SIGTERM all, then wait/SIGKILL each."""
+    with exclusive():
+        running = [(spec, pid) for spec in specs if (pid := process.live_pid(spec)) is not None]
+        for _spec, pid in running:
+            process.request_stop(pid)
+        for spec, pid in running:
+            process.finish_stop(spec, pid, timeout)
+
+
+def _reset(specs: list[NodeSpec]) -> None:
+    """Stop the nodes and delete their directories, including the group's cluster id."""
+    with exclusive():
+        _stop(specs, STOP_TIMEOUT_S)
+        for group_dir in {spec.group_dir for spec in specs}:
+            shutil.rmtree(group_dir, ignore_errors=True)
+
+
+def _status(spec: NodeSpec) -> NodeStatus:
+    """Return the observed status of one node."""
+    pid = process.live_pid(spec)
+    proc_state = process.process_state(pid) if pid is not None else None
+    state = "down" if proc_state is None else "suspended" if proc_state == "T" else "running"
+    return NodeStatus(spec.name, spec.bootstrap, pid, state, process.port_open(spec.broker_port))
+
+
+def _cluster_node(node_id: int) -> NodeSpec:
+    """Return the spec of cluster node node_id or raise for an unknown id."""
+    for spec in cluster_specs():
+        if spec.node_id == node_id:
+            return spec
+    raise LocalKafkaError(f"no cluster node {node_id}; ids are 1..{len(cluster_specs())}")
+
+
+def start_single(timeout: float = START_TIMEOUT_S) -> str:
+    """Start (or reuse) the single dev node and return its bootstrap string."""
+    spec = single_spec()
+    _start([spec], {spec.node_id}, timeout)
+    return spec.bootstrap
+
+
+def start_cluster(timeout: float = START_TIMEOUT_S) -> str:
+    """Start (or reuse) all three cluster nodes and return the cluster bootstrap string."""
+    specs = cluster_specs()
+    _start(specs, {spec.node_id for spec in specs}, timeout)
+    return bootstrap_of(specs)
+
+
+def stop_single(timeout: float = STOP_TIMEOUT_S) -> None:
+    """Stop the single dev node if it runs."""
+    _stop([single_spec()], timeout)
+
+
+def stop_cluster(timeout: float = STOP_TIMEOUT_S) -> None:
+    """Stop every cluster node that runs."""
+    _stop(cluster_specs(), timeout)
+
+
+def reset_single() -> None:
+    """Stop the single node and delete its data."""
+    _reset([single_spec()])
+
+
+def reset_cluster() -> None:
+    """Stop the cluster and delete all node data."""
+    _reset(cluster_specs())
+
+
+def status_single() -> list[NodeStatus]:
+    """Return the status of the single node."""
+    return [_status(single_spec())]
+
+
+def status_cluster() -> list[NodeStatus]:
+    """Return the status of each cluster node."""
+    return [_status(spec) for spec in cluster_specs()]
+
+
+def start_node(node_id: int, timeout: float = START_TIMEOUT_S) -> str:
+    """Start (or resume) one cluster node, wait until it is registered; return the cluster bootstrap."""
+    _start([_cluster_node(node_id)], {node_id}, timeout)
+    return bootstrap_of(cluster_specs())
+
+
+def kill_node(node_id: int, sig: signal.Signals = signal.SIGKILL, wait: bool = True) -> None:
+    """Send sig to one cluster node; for SIGKILL/SIGTERM/SIGINT optionally wait for it to exit."""
+    spec = _cluster_node(node_id)
+    with exclusive():
+        pid = process.live_pid(spec)
+        if pid is None:
+            log.info("%s is not running; not sending %s", spec.name, sig.name)
+            return
+        process.send_signal(pid, sig)
+        if sig in _TERMINATING and wait:
+            timeout = 10.0 if sig == signal.SIGKILL else STOP_TIMEOUT_S
+            process.finish_stop(spec, pid, timeout)

@@ -1,0 +1,190 @@
+"""Paths, ports and broker settings of the local single node and the 3-node cluster."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from infra.local_kafka.exceptions import LocalKafkaError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parents[1]
+POM_FILE = PACKAGE_DIR / "pom.xml"
+LOG4J_CONFIG = PACKAGE_DIR / "log4j2.yaml"
+HOST = "127.0.0.1"
+CLUSTER_SIZE = 3
+DEFAULT_SINGLE_PORT = 9092
+DEFAULT_CLUSTER_PORT = 19092
+CONTROLLER_PORT_OFFSET = 100
+
+_COMMON: dict[str, str] = {
+    "process.roles": "broker,controller",
+    "controller.listener.names": "CONTROLLER",
+    "inter.broker.listener.name": "PLAINTEXT",
+    "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+    "num.partitions": "6",
+    "auto.create.topics.enable": "false",
+    "group.initial.rebalance.delay.ms": "0",
+}
+_SINGLE: dict[str, str] = {
+    "default.replication.factor": "1",
+    "min.insync.replicas": "1",
+    "offsets.topic.replication.factor": "1",
+    "transaction.state.log.replication.factor": "1",
+    "transaction.state.log.min.isr": "1",
+    "share.coordinator.state.topic.replication.factor": "1",
+    "share.coordinator.state.topic.min.isr": "1",
+}
+_CLUSTER: dict[str, str] = {
+    "default.replication.factor": "3",
+    "min.insync.replicas": "2",
+    "offsets.topic.replication.factor": "3",
+    "transaction.state.log.replication.factor": "3",
+    "transaction.state.log.min.isr": "2",
+    "share.coordinator.state.topic.replication.factor": "3",
+    "share.coordinator.state.topic.min.isr": "2",
+}
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """Everything needed to configure, launch and find one combined broker+controller node."""
+
+    name: str
+    node_id: int
+    broker_port: int
+    controller_port: int
+    directory: Path
+    group_dir: Path
+    voters: str
+    heap: tuple[str, ...]
+    settings: Mapping[str, str]
+
+    @property
+    def bootstrap(self) -> str:
+        """Return the node's PLAINTEXT address."""
+        return f"{HOST}:{self.broker_port}"
+
+    @property
+    def data_dir(self) -> Path:
+        """Return the Kafka log (data) directory."""
+        return self.directory / "data"
+
+    @property
+    def log_dir(self) -> Path:
+        """Return the directory holding server.log and gc.log."""
+        return self.directory / "logs"
+
+    @property
+    def properties_file(self) -> Path:
+        """Return the generated server.properties path."""
+        return self.directory / "server.properties"
+
+    @property
+    def pid_file(self) -> Path:
+        """Return the pid file path."""
+        return self.directory / "kafka.pid"
+
+    @property
+    def stdout_file(self) -> Path:
+        """Return the file receiving the JVM's stdout and stderr."""
+        return self.directory / "stdout.log"
+
+    @property
+    def server_log(self) -> Path:
+        """Return the log4j server log path."""
+        return self.log_dir / "server.log"
+
+    @property
+    def cluster_id_file(self) -> Path:
+        """Return the file holding the cluster id shared by the group's nodes."""
+        return self.group_dir / "cluster.id"
+
+    def server_properties(self) -> dict[str, str]:
+        """Return the complete server.properties content as a mapping."""
+        return {
+            **_COMMON,
+            **self.settings,
+            "node.id": str(self.node_id),
+            "listeners": f"PLAINTEXT://{HOST}:{self.broker_port},CONTROLLER://{HOST}:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://{self.bootstrap}",
+            "controller.quorum.voters": self.voters,
+            "log.dirs": str(self.data_dir),
+        }
+
+
+def local_dir() -> Path:
+    """Return the base state directory (``SHOPSTREAM_LOCAL_DIR``, default ``<project>/.local``)."""
+    raw = os.environ.get("SHOPSTREAM_LOCAL_DIR")
+    return Path(raw).expanduser().resolve() if raw else PROJECT_ROOT / ".local"
+
+
+def kafka_dir() -> Path:
+    """Return the directory holding the Kafka classpath and node directories."""
+    return local_dir() / "kafka"
+
+
+def lib_dir() -> Path:
+    """Return the directory Maven copies the Kafka jars into."""
+    return kafka_dir() / "lib"
+
+
+def _env_port(name: str, default: int) -> int:
+    """Read a base port from the environment, validating its range."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        port = int(raw)
+    except ValueError as exc:
+        raise LocalKafkaError(f"{name}={raw!r} is not a port number") from exc
+    if not 1024 <= port <= 65000:
+        raise LocalKafkaError(f"{name}={port} is outside 1024..65000")
+    return port
+
+
+def single_spec() -> NodeSpec:
+    """Return the spec of the single dev node (controller on broker port + 1)."""
+    port = _env_port("SHOPSTREAM_LOCAL_KAFKA_PORT", DEFAULT_SINGLE_PORT)
+    directory = kafka_dir() / "single"
+    return NodeSpec(
+        name="single",
+        node_id=1,
+        broker_port=port,
+        controller_port=port + 1,
+        directory=directory,
+        group_dir=directory,
+        voters=f"1@{HOST}:{port + 1}",
+        heap=("-Xms512m", "-Xmx1g"),
+        settings=_SINGLE,
+    )
+
+
+def cluster_specs() -> list[NodeSpec]:
+    """Return the specs of the three cluster nodes, ordered by node id."""
+    base = _env_port("SHOPSTREAM_LOCAL_KAFKA_CLUSTER_PORT", DEFAULT_CLUSTER_PORT)
+    group_dir = kafka_dir() / "cluster"
+    ids = range(1, CLUSTER_SIZE + 1)
+    controller = {i: base + CONTROLLER_PORT_OFFSET + i - 1 for i in ids}
+    voters = ",".join(f"{i}@{HOST}:{controller[i]}" for i in ids)
+    return [
+        NodeSpec(
+            name=f"node-{i}",
+            node_id=i,
+            broker_port=base + i - 1,
+            controller_port=controller[i],
+            directory=group_dir / f"node-{i}",
+            group_dir=group_dir,
+            voters=voters,
+            heap=("-Xms256m", "-Xmx512m"),
+            settings=_CLUSTER,
+        )
+        for i in ids
+    ]
+
+
+def bootstrap_of(specs: list[NodeSpec]) -> str:
+    """Return the comma-separated bootstrap string of the given nodes."""
+    return ",".join(spec.bootstrap for spec in specs)

@@ -1,0 +1,117 @@
+"""Blocking readiness probe: TCP check, then a real Kafka metadata request via aiokafka."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped,unused-ignore]
+from aiokafka.errors import KafkaError  # type: ignore[import-untyped,unused-ignore]
+
+from infra.local_kafka import process
+from infra.local_kafka.exceptions import LocalKafkaError
+from infra.local_kafka.layout import NodeSpec, bootstrap_of
+
+log = logging.getLogger(__name__)
+
+PROBE_TIMEOUT_S = 5.0
+POLL_INTERVAL_S = 0.25
+
+
+async def _fetch_broker_ids(bootstrap: str, limit_s: float) -> set[int]:
+    """Return the ids of the brokers listed in a metadata response from bootstrap."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap,
+        client_id="shopstream-local-kafka-probe",
+        request_timeout_ms=int(limit_s * 1000),
+    )
+    try:
+        async with asyncio.timeout(limit_s):
+            await admin.start()
+            info = await admin.describe_cluster()
+    finally:
+        await admin.close()
+    return {int(broker["node_id"]) for broker in info["brokers"]}
+
+
+def _probe_in_thread(bootstrap: str, timeout: float) -> set[int]:
+    """Run the metadata fetch on a private event loop in a worker thread."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kafka-probe") as pool:
+        future = pool.submit(asyncio.run, _fetch_broker_ids(bootstrap, timeout))
+        return future.result()
+
+
+def broker_ids(bootstrap: str, timeout: float = PROBE_TIMEOUT_S) -> set[int]:
+    """Return registered broker ids seen via bootstrap, or an empty set if it does not answer."""
+    try:
+        return _probe_in_thread(bootstrap, timeout)
+    except (KafkaError, OSError, TimeoutError) as exc:
+        log.debug("metadata probe of %s failed: %r", bootstrap, exc)
+        return set()
+
+
+def _tail(path: Path, max_bytes: int = 65536) -> list[str]:
+    """Return the lines of the last max_bytes of a text file (empty if unreadable)."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(max(0, path.stat().st_size - max_bytes))
+            return handle.read().decode("utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+
+
+def _fresh(path: Path, since: float) -> bool:
+    """Return True if path was modified at or after the wall-clock time since."""
+    try:
+        return path.stat().st_mtime >= since
+    except OSError:
+        return False
+
+
+def failure_summary(spec: NodeSpec, since: float = 0.0) -> str:
+    """Return the last ERROR (plus its exception line) from server.log, else the JVM's own output."""
+    lines = _tail(spec.server_log) if _fresh(spec.server_log, since) else []
+    for index in range(len(lines) - 1, -1, -1):
+        if " ERROR " in lines[index] or " FATAL " in lines[index]:
+            follow = lines[index + 1 : index + 2]
+            return "\n".join(lines[index : index + 1] + [f for f in follow if not f.startswith("[")])
+    output = _tail(spec.stdout_file, 8192)
+    marker = max((i for i, line in enumerate(output) if line.startswith("=== ")), default=-1)
+    return "\n".join(line for line in output[marker + 1 :][-5:] if line.strip())
+
+
+def _check_alive(specs: Iterable[NodeSpec], since: float) -> None:
+    """Raise if any node's JVM has exited, pointing at its logs and quoting the likely cause."""
+    for spec in specs:
+        if process.live_pid(spec) is None:
+            raise LocalKafkaError(
+                f"Kafka {spec.name} exited during startup; see {spec.server_log} "
+                f"and {spec.stdout_file}\n{failure_summary(spec, since)}".rstrip()
+            )
+
+
+def wait_ready(specs: list[NodeSpec], expected_ids: set[int], timeout: float, since: float = 0.0) -> None:
+    """Block until every node answers and metadata lists expected_ids, or raise LocalKafkaError.
+
+    ``since`` is the wall-clock launch time; older log lines are not quoted as the failure cause.
+    """
+    deadline = time.monotonic() + timeout
+    bootstrap = bootstrap_of(specs)
+    while True:
+        _check_alive(specs, since)
+        if all(process.port_open(spec.broker_port) for spec in specs):
+            remaining = max(0.5, min(PROBE_TIMEOUT_S, deadline - time.monotonic()))
+            if expected_ids <= broker_ids(bootstrap, remaining):
+                return
+        if time.monotonic() >= deadline:
+            logs = ", ".join(str(spec.server_log) for spec in specs)
+            raise LocalKafkaError(
+                f"Kafka at {bootstrap} not ready after {timeout:.0f}s "
+                f"(waiting for brokers {sorted(expected_ids)}; the JVMs are left running, "
+                f"call start again to keep waiting or stop them); see {logs}"
+            )
+        time.sleep(POLL_INTERVAL_S)

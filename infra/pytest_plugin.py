@@ -1,0 +1,89 @@
+"""pytest plugin: a real Kafka broker for the session, and per-test unique topics and groups.
+
+The broker is, in order of preference: ``KAFKA_BOOTSTRAP_SERVERS`` when set; a testcontainers
+Kafka container when a Docker engine answers; else the project's local KRaft launcher.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from infra.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+KAFKA_IMAGE = "apache/kafka:4.1.1"
+
+
+def _docker_answers() -> bool:
+    """Whether a Docker engine is reachable (testcontainers needs one)."""
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+    except Exception:  # noqa: BLE001 - any failure means "no engine here"
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Iterator[str]:
+    """Bootstrap servers of a real broker for the whole session."""
+    from_env = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if from_env:
+        yield from_env
+    elif _docker_answers():
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer(KAFKA_IMAGE).with_kraft() as container:
+            yield container.get_bootstrap_server()
+    else:
+        from infra.local_kafka import start_single
+
+        yield start_single()
+
+
+def unique(stem: str) -> str:
+    """``stem`` plus a short random suffix: a name no other test uses."""
+    return f"{stem}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def kafka_settings(kafka: str) -> KafkaSettings:
+    """Settings reaching the session broker, with a topic prefix of this test's own."""
+    return KafkaSettings(bootstrap_servers=kafka, topic_prefix=unique("t") + ".")
+
+
+@pytest.fixture
+def group_factory() -> Callable[[str], str]:
+    """Makes consumer group ids no other test uses."""
+
+    def make(stem: str = "group") -> str:
+        return unique(stem)
+
+    return make
+
+
+@pytest.fixture
+async def topic_factory(kafka: str) -> AsyncIterator[Callable[..., Awaitable[str]]]:
+    """Creates uniquely named topics (deleted after the test): ``await make(stem, partitions=3)``."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    await admin.start()
+    created: list[str] = []
+
+    async def make(stem: str = "topic", partitions: int = 3, compacted: bool = False) -> str:
+        name = unique(stem)
+        config = {"cleanup.policy": "compact" if compacted else "delete"}
+        await admin.create_topics([NewTopic(name, partitions, 1, topic_configs=config)])
+        created.append(name)
+        return name
+
+    yield make
+    if created:
+        await admin.delete_topics(created)
+    await admin.close()

@@ -1,0 +1,29 @@
+"""Every runnable service of the system, in one list used by ``make up`` and the e2e tests."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """How to start one service and where it answers health checks."""
+
+    name: str
+    module: str
+    port_env: str
+    default_port: int
+    args: tuple[str, ...] = ()
+    http_api: bool = False
+
+    def argv(self) -> list[str]:
+        """The command line, with this interpreter."""
+        return [sys.executable, "-m", self.module, *self.args]
+
+
+SERVICES: tuple[Service, ...] = (
+    Service("ingest-api", "producers.ingest_api", "INGEST_PORT", 8000, http_api=True),
+    Service("query-api", "consumers.query_api", "QUERY_PORT", 8001, http_api=True),
+    Service("orders", "stream_processors.orders", "ORDERS_WEB_PORT", 8101, ("worker",)),
+)

@@ -1,0 +1,68 @@
+"""Creates every topic of the registry with its partitions and cleanup policy (idempotent)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from infra.settings import KafkaSettings
+from schemas.topics import ALL, TopicSpec
+
+log = logging.getLogger(__name__)
+
+
+def new_topic(spec: TopicSpec, kafka: KafkaSettings) -> NewTopic:
+    """The creation request of ``spec`` under ``kafka``'s prefix, partitions and replication."""
+    config = {"cleanup.policy": "compact" if spec.compacted else "delete"}
+    if kafka.replication_factor >= 3:
+        config["min.insync.replicas"] = "2"
+    return NewTopic(
+        name=spec.full_name(kafka.topic_prefix),
+        num_partitions=kafka.partitions,
+        replication_factor=kafka.replication_factor,
+        topic_configs=config,
+    )
+
+
+async def ensure_topics(kafka: KafkaSettings, specs: Iterable[TopicSpec] = ALL) -> list[str]:
+    """Create the topics that do not exist yet; return the names that were created."""
+    admin = AIOKafkaAdminClient(**kafka.client_options())
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [new_topic(s, kafka) for s in specs]
+        missing = [t for t in wanted if t.name not in existing]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                log.info("topics created concurrently by another process")
+        return [t.name for t in missing]
+    finally:
+        await admin.close()
+
+
+def main() -> None:
+    """Create the registry's topics on the cluster named by ``KAFKA_*``."""
+    logging.basicConfig(level=logging.INFO)
+    created = asyncio.run(ensure_topics(KafkaSettings()))
+    log.info("topics ready", extra={"created_topics": created})
+
+
+if __name__ == "__main__":
+    main()
+
+
+async def partitions_of(kafka: KafkaSettings, names: Iterable[str]) -> dict[str, int]:
+    """How many partitions each existing topic of ``names`` has (missing topics are left out)."""
+    admin = AIOKafkaAdminClient(**kafka.client_options())
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(names))
+    finally:
+        await admin.close()
+    return {t["topic"]: len(t["partitions"]) for t in described if t["error_code"] == 0 and t["partitions"]}

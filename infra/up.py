@@ -1,0 +1,52 @@
+"""``make up``: start the local Kafka, create the topics, run every service under honcho.
+
+Ctrl-C stops the services (honcho forwards the signal) and then the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import sys
+
+from honcho.manager import Manager
+
+from infra import local_kafka
+from infra.services import SERVICES
+from infra.settings import KafkaSettings
+from infra.topics import ensure_topics
+
+
+def _say(line: str) -> None:
+    """Write one line for the person at the terminal."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def main() -> int:
+    """Run everything in the foreground until interrupted; return honcho's exit code."""
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    bootstrap = external or local_kafka.start_single()
+    os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
+    _say(f"kafka       {bootstrap}")
+    asyncio.run(ensure_topics(KafkaSettings()))
+    manager = Manager()
+    for service in SERVICES:
+        manager.add_process(service.name, shlex.join(service.argv()), env=dict(os.environ))
+    for service in SERVICES:
+        port = os.environ.get(service.port_env, service.default_port)
+        pages = "/docs" if service.http_api else "/readyz /metrics"
+        _say(f"{service.name:<12}http://127.0.0.1:{port}  ({pages})")
+    _say("Ctrl-C stops everything.")
+    try:
+        manager.loop()
+    finally:
+        if not external:
+            local_kafka.stop_single()
+            _say("kafka stopped")
+    return int(manager.returncode or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,3 @@
+from producers.ingest_api.main import main
+
+main()

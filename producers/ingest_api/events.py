@@ -1,0 +1,57 @@
+"""Turns validated requests into the Avro records of SPEC §2."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from producers.ingest_api.models import CustomerIn, InventoryIn, OrderIn, PaymentIn
+
+
+def now() -> datetime:
+    """The current time, UTC, at Avro's millisecond precision."""
+    stamp = datetime.now(UTC)
+    return stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)
+
+
+def new_id() -> str:
+    """A fresh identifier for an order or payment the client did not name."""
+    return str(uuid.uuid4())
+
+
+def customer(customer_id: str, body: CustomerIn) -> dict[str, Any]:
+    """The ``Customer`` record of a PUT."""
+    return {"customer_id": customer_id, **body.model_dump(), "updated_at": now()}
+
+
+def inventory_level(sku: str, body: InventoryIn) -> dict[str, Any]:
+    """The ``InventoryLevel`` record of a PUT."""
+    return {"sku": sku, "on_hand": body.on_hand, "updated_at": now()}
+
+
+def order_placed(body: OrderIn, placed_at: datetime) -> dict[str, Any]:
+    """The ``OrderPlaced`` record of a POST, with its id generated if absent."""
+    return {
+        "order_id": body.order_id or new_id(),
+        "customer_id": body.customer_id,
+        "currency": body.currency,
+        "items": [line.model_dump() for line in body.items],
+        "placed_at": placed_at,
+    }
+
+
+def payment(order_id: str, body: PaymentIn) -> dict[str, Any]:
+    """The ``Payment`` record of a POST, with its id generated if absent."""
+    return {
+        "payment_id": body.payment_id or new_id(),
+        "order_id": order_id,
+        "amount_cents": body.amount_cents,
+        "currency": body.currency,
+        "received_at": now(),
+    }
+
+
+def order_action(order_id: str, action: str) -> dict[str, Any]:
+    """The ``OrderAction`` record of a cancel or ship request."""
+    return {"order_id": order_id, "action": action, "requested_at": now()}

@@ -1,0 +1,67 @@
+"""ingest-api: validates commands and publishes them to Kafka as Avro events."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from infra.http import install_common
+from infra.logs import configure_logging
+from producers.ingest_api.publisher import EventPublisher, KafkaUnavailable
+from producers.ingest_api.routes import orders, reference
+from producers.ingest_api.settings import IngestSettings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: IngestSettings | None = None) -> FastAPI:
+    """Build the app; the Kafka producer is made in the lifespan, never at import."""
+    settings = settings or IngestSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        publisher = EventPublisher(settings.kafka, settings.publish_timeout_s)
+        try:
+            await publisher.start()
+        except KafkaUnavailable:
+            log.warning("Kafka unreachable at start; answering 503 until it is back")
+        app.state.publisher = publisher
+        yield
+        await publisher.stop()
+
+    app = FastAPI(
+        title="ShopStream ingest-api",
+        version="1",
+        description="Accepts commands and publishes them durably to Kafka (2xx means acks=all).",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+
+    async def ready() -> dict[str, bool]:
+        return {"kafka": await app.state.publisher.reachable()}
+
+    async def kafka_unavailable(_: Request, exc: Exception) -> Response:
+        return JSONResponse(
+            {"detail": str(exc)},
+            status_code=503,
+            headers={"Retry-After": str(settings.retry_after_s)},
+        )
+
+    app.add_exception_handler(KafkaUnavailable, kafka_unavailable)
+    install_common(app, ready, settings.max_body_bytes)
+    app.include_router(reference.router)
+    app.include_router(orders.router)
+    return app
+
+
+def main() -> None:
+    """Run ingest-api with uvicorn on the configured address."""
+    import uvicorn
+
+    settings = IngestSettings()
+    configure_logging("ingest-api", settings.log_level)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, loop="uvloop")

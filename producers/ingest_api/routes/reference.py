@@ -1,0 +1,24 @@
+"""Reference data set by operators: customers and stock levels."""
+
+from fastapi import APIRouter, status
+
+from producers.ingest_api import events
+from producers.ingest_api.deps import PathId, PublisherDep
+from producers.ingest_api.models import Accepted, CustomerIn, InventoryIn
+from schemas.topics import Topics
+
+router = APIRouter(prefix="/v1", tags=["reference data"])
+
+
+@router.put("/customers/{customer_id}", status_code=status.HTTP_202_ACCEPTED)
+async def put_customer(customer_id: PathId, body: CustomerIn, publisher: PublisherDep) -> Accepted:
+    """Set a customer (replacing any earlier version); 202 once the event is durably in Kafka."""
+    await publisher.publish(Topics.CUSTOMERS, customer_id, events.customer(customer_id, body))
+    return Accepted()
+
+
+@router.put("/inventory/{sku}", status_code=status.HTTP_202_ACCEPTED)
+async def put_inventory(sku: PathId, body: InventoryIn, publisher: PublisherDep) -> Accepted:
+    """Set the stock on hand of a sku; reservations are left as they are."""
+    await publisher.publish(Topics.INVENTORY_LEVELS, sku, events.inventory_level(sku, body))
+    return Accepted()

@@ -1,0 +1,60 @@
+"""The schema store: every ``.avsc`` under ``schemas/avro``, parsed once and fingerprinted."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from fastavro import parse_schema
+from fastavro.schema import fingerprint, to_parsing_canonical_form
+
+from schemas.exceptions import SchemaError
+
+NAMESPACE = "io.shopstream"
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """One Avro schema: its definition, fastavro's parsed form and its CRC-64-AVRO fingerprint."""
+
+    name: str
+    definition: dict[str, Any]
+    parsed: Any
+    fingerprint: bytes
+
+    @property
+    def canonical(self) -> str:
+        """The Parsing Canonical Form, as registries and fingerprints see it."""
+        return str(to_parsing_canonical_form(self.parsed))
+
+
+def _fingerprint(parsed: Any) -> bytes:
+    """CRC-64-AVRO of the canonical form, as the 8 little-endian bytes single-object encoding uses."""
+    value = int(fingerprint(to_parsing_canonical_form(parsed), "CRC-64-AVRO"), 16)
+    return value.to_bytes(8, "little")
+
+
+def from_definition(definition: dict[str, Any]) -> Schema:
+    """Parse a schema definition (a JSON object) into a :class:`Schema`."""
+    parsed = parse_schema(definition)
+    return Schema(str(definition["name"]), definition, parsed, _fingerprint(parsed))
+
+
+@cache
+def load(name: str) -> Schema:
+    """The current schema of record ``name`` (e.g. ``"Order"``), read from the package once."""
+    path = resources.files("schemas") / "avro" / f"{name}.avsc"
+    try:
+        definition = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SchemaError(f"no schema named {name!r} in schemas/avro") from exc
+    return from_definition(definition)
+
+
+def all_names() -> list[str]:
+    """Names of every record in the store."""
+    folder = resources.files("schemas") / "avro"
+    return sorted(p.name.removesuffix(".avsc") for p in folder.iterdir() if p.name.endswith(".avsc"))

@@ -1,0 +1,45 @@
+"""The topic registry: every topic of the system, its key, value record and cleanup policy.
+
+Services import topics from here and never spell a topic name themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """One topic: its base name, what its keys are, its value record and whether it is compacted."""
+
+    name: str
+    key: str
+    value: str | None
+    compacted: bool = False
+    doc: str = ""
+
+    def full_name(self, prefix: str = "") -> str:
+        """The topic's name on the cluster, with the deployment's prefix."""
+        return f"{prefix}{self.name}"
+
+
+class Topics:
+    """Every topic of SPEC §2."""
+
+    CUSTOMERS = TopicSpec("customers", "customer_id", "Customer", compacted=True)
+    INVENTORY_LEVELS = TopicSpec("inventory-levels", "sku", "InventoryLevel", compacted=True)
+    ORDER_REQUESTS = TopicSpec("order-requests", "order_id", "OrderPlaced")
+    PAYMENTS = TopicSpec("payments", "order_id", "Payment")
+    ORDER_ACTIONS = TopicSpec("order-actions", "order_id", "OrderAction")
+    ORDERS = TopicSpec("orders", "order_id", "Order", compacted=True)
+    ORDER_VALIDATIONS = TopicSpec("order-validations", "order_id", "OrderValidation")
+    INVENTORY = TopicSpec("inventory", "sku", "InventoryView", compacted=True)
+    NOTIFICATIONS = TopicSpec("notifications", "customer_id", "Notification")
+    SALES_PER_MINUTE = TopicSpec("sales-per-minute", "sku", "SalesWindow")
+    ORDER_COUNTS = TopicSpec("order-counts", "state", "StateCount", compacted=True)
+    DEAD_LETTERS = TopicSpec(
+        "dead-letters", "original key", None, doc="original bytes; headers name source and error"
+    )
+
+
+ALL: tuple[TopicSpec, ...] = tuple(v for v in vars(Topics).values() if isinstance(v, TopicSpec))

@@ -1,0 +1,92 @@
+"""Builds a Faust app for one processor from the shared Kafka settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+import faust
+from faust.types import TopicT
+from faust.types.tables import TableT
+
+from infra.settings import KafkaSettings
+from schemas.topics import TopicSpec
+from stream_processors.common.codecs import avro_codec
+from stream_processors.common.settings import ProcessorSettings
+from stream_processors.common.web import install_pages
+
+
+def _credentials(kafka: KafkaSettings) -> Any:
+    """Faust's credentials object for SASL and/or TLS, or None for PLAINTEXT."""
+    ssl_context = kafka.ssl_context()
+    if kafka.security_protocol.startswith("SASL"):
+        return faust.SASLCredentials(
+            username=kafka.sasl_username,
+            password=kafka.sasl_password.get_secret_value() if kafka.sasl_password else None,
+            mechanism=kafka.sasl_mechanism or "SCRAM-SHA-512",
+            ssl_context=ssl_context,
+        )
+    if ssl_context is not None:
+        return faust.SSLCredentials(ssl_context)
+    return None
+
+
+def make_app(service: str, settings: ProcessorSettings) -> faust.App:
+    """A Faust app whose group id is ``<prefix>shopstream-<service>`` (its own consumer group)."""
+    kafka = settings.kafka
+    datadir = Path(settings.data_dir) / f"{kafka.topic_prefix}{service}"
+    datadir.parent.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        f"{kafka.topic_prefix}shopstream-{service}",
+        broker=[f"kafka://{server}" for server in kafka.servers],
+        broker_credentials=_credentials(kafka),
+        store=settings.store,
+        datadir=str(datadir),
+        topic_partitions=kafka.partitions,
+        topic_replication_factor=kafka.replication_factor,
+        topic_allow_declare=True,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        web_enabled=True,
+        web_port=settings.web_port,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        stream_buffer_maxsize=max(4096, settings.batch_size * 2),
+    )
+    install_pages(app)
+    return app
+
+
+def raw_topic(app: faust.App, spec: TopicSpec, prefix: str) -> TopicT:
+    """``spec`` as a Faust topic of raw bytes: decoding happens in :func:`consume`."""
+    return app.topic(
+        spec.full_name(prefix), key_type=str, value_type=bytes, key_serializer="raw", value_serializer="raw"
+    )
+
+
+def record_table(
+    app: faust.App, name: str, record: str, kafka: KafkaSettings, changelog: TopicSpec | None = None
+) -> TableT[str, dict[str, Any]]:
+    """A table of str keys and Avro ``record`` values; ``changelog`` makes a registry topic its changelog.
+
+    Faust derives serializers from types only (a str key would be written as JSON), so they are
+    set here, before the table's store exists.
+    """
+    changelog_topic = None
+    if changelog is not None:
+        changelog_topic = app.topic(
+            changelog.full_name(kafka.topic_prefix),
+            key_type=str,
+            key_serializer="raw",
+            value_serializer=avro_codec(record),
+            partitions=kafka.partitions,
+            compacting=changelog.compacted,
+        )
+    table = cast(
+        "faust.Table[str, dict[str, Any]]",
+        app.Table(name, partitions=kafka.partitions, changelog_topic=changelog_topic),
+    )
+    table.key_type = str
+    table.key_serializer = "raw"
+    table.value_serializer = avro_codec(record)
+    return table

@@ -1,0 +1,18 @@
+"""Settings every Faust processor has; each app subclasses with its own env prefix."""
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from infra.settings import ServiceSettings
+
+
+class ProcessorSettings(ServiceSettings):
+    """Where state lives and how a worker is tuned; ``PROCESSOR_*`` unless a subclass says otherwise."""
+
+    model_config = SettingsConfigDict(env_prefix="PROCESSOR_", frozen=True, extra="ignore")
+
+    store: str = Field(default="memory://", description="memory:// for dev/tests, rocksdb:// for real")
+    data_dir: str = ".local/faust"
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=6066, description="health, readiness and Prometheus metrics")
+    batch_size: int = Field(default=1000, ge=1)

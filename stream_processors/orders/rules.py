@@ -1,0 +1,34 @@
+"""The order state machine's rules, as plain functions over records (SPEC §3)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+Record = dict[str, Any]
+
+
+def order_total(items: Sequence[Mapping[str, Any]]) -> int:
+    """Σ quantity × unit_price_cents, in minor units."""
+    return sum(int(line["quantity"]) * int(line["unit_price_cents"]) for line in items)
+
+
+def place(existing: Mapping[str, Any] | None, placed: Mapping[str, Any], now: datetime) -> Record | None:
+    """The new order for ``placed``, or None when the order_id exists (the first one wins)."""
+    if existing is not None:
+        return None
+    items = [dict(line) for line in placed["items"]]
+    return {
+        "order_id": placed["order_id"],
+        "customer_id": placed["customer_id"],
+        "currency": placed["currency"],
+        "items": items,
+        "total_cents": order_total(items),
+        "paid_cents": 0,
+        "state": "CREATED",
+        "reasons": [],
+        "version": 1,
+        "placed_at": placed["placed_at"],
+        "updated_at": now,
+    }

@@ -1,0 +1,15 @@
+"""Settings of the orders processor, read from ``ORDERS_*``."""
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from stream_processors.common.settings import ProcessorSettings
+
+
+class OrdersSettings(ProcessorSettings):
+    """The order state machine's knobs."""
+
+    model_config = SettingsConfigDict(env_prefix="ORDERS_", frozen=True, extra="ignore")
+
+    web_port: int = 8101
+    validation_timeout_s: float = Field(default=30.0, gt=0)

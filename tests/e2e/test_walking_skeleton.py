@@ -1,0 +1,108 @@
+"""One order through every layer: ingest-api → Kafka → orders processor → Kafka → query-api."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+from aiokafka.partitioner import DefaultPartitioner
+
+from tests.e2e.conftest import System
+
+PARTITIONS = 6
+
+
+def uid(stem: str) -> str:
+    """An id no other test uses."""
+    return f"{stem}-{uuid.uuid4().hex[:12]}"
+
+
+def partition_of(key: str) -> int:
+    """The partition Kafka's default partitioner picks for ``key``."""
+    return int(DefaultPartitioner()(key.encode(), list(range(PARTITIONS)), list(range(PARTITIONS))))
+
+
+def uid_on_partition_of(key: str) -> str:
+    """A fresh id on the same partition as ``key``: processed after it, in order."""
+    while True:
+        candidate = uid("marker")
+        if partition_of(candidate) == partition_of(key):
+            return candidate
+
+
+async def test_order_posted_is_served_as_created(
+    system: System, ingest: httpx.AsyncClient, query: httpx.AsyncClient
+) -> None:
+    customer, sku, order_id = uid("c"), uid("sku"), uid("o")
+    r = await ingest.put(f"/v1/customers/{customer}", json={"name": "Ann", "email": "ann@example.com"})
+    assert r.status_code == 202
+    r = await ingest.put(f"/v1/inventory/{sku}", json={"on_hand": 10})
+    assert r.status_code == 202
+    order = {
+        "order_id": order_id,
+        "customer_id": customer,
+        "currency": "EUR",
+        "items": [{"sku": sku, "quantity": 2, "unit_price_cents": 1250}],
+    }
+    r = await ingest.post("/v1/orders", json=order)
+    assert r.status_code == 202
+    assert r.json() == {"order_id": order_id}
+    assert r.headers["location"] == f"{system.query}/v1/orders/{order_id}"
+
+    r = await query.get(f"/v1/orders/{order_id}", params={"wait_for": "CREATED", "timeout_ms": 10000})
+    assert r.status_code == 200
+    view = r.json()
+    assert view["state"] == "CREATED"
+    assert view["version"] == 1
+    assert view["total_cents"] == 2500
+    assert view["paid_cents"] == 0
+    assert view["reasons"] == []
+    assert view["customer_id"] == customer
+    assert view["items"] == order["items"]
+    assert view["placed_at"].endswith("+00:00")
+
+
+async def test_reposted_order_id_keeps_the_first(ingest: httpx.AsyncClient, query: httpx.AsyncClient) -> None:
+    order_id = uid("o")
+    first = {
+        "order_id": order_id,
+        "customer_id": uid("c"),
+        "currency": "EUR",
+        "items": [{"sku": "a", "quantity": 1, "unit_price_cents": 100}],
+    }
+    second = {**first, "currency": "USD", "items": [{"sku": "b", "quantity": 5, "unit_price_cents": 7}]}
+    assert (await ingest.post("/v1/orders", json=first)).status_code == 202
+    assert (await ingest.post("/v1/orders", json=second)).status_code == 202
+    # an order on the same partition, placed after the re-post, is processed after it
+    marker = uid_on_partition_of(order_id)
+    marker_order = {**first, "order_id": marker}
+    assert (await ingest.post("/v1/orders", json=marker_order)).status_code == 202
+    r = await query.get(f"/v1/orders/{marker}", params={"wait_for": "CREATED"})
+    assert r.status_code == 200
+    r = await query.get(f"/v1/orders/{order_id}")
+    assert r.status_code == 200
+    assert r.json()["currency"] == "EUR"
+    assert r.json()["total_cents"] == 100
+    assert r.json()["version"] == 1
+
+
+async def test_long_poll_times_out_with_404_for_unknown_order(query: httpx.AsyncClient) -> None:
+    r = await query.get(f"/v1/orders/{uid('nope')}", params={"wait_for": "CREATED", "timeout_ms": 300})
+    assert r.status_code == 404
+
+
+async def test_long_poll_times_out_with_current_view(
+    ingest: httpx.AsyncClient, query: httpx.AsyncClient
+) -> None:
+    order_id = uid("o")
+    order = {
+        "order_id": order_id,
+        "customer_id": uid("c"),
+        "currency": "EUR",
+        "items": [{"sku": "a", "quantity": 1, "unit_price_cents": 100}],
+    }
+    assert (await ingest.post("/v1/orders", json=order)).status_code == 202
+    assert (await query.get(f"/v1/orders/{order_id}", params={"wait_for": "CREATED"})).status_code == 200
+    r = await query.get(f"/v1/orders/{order_id}", params={"wait_for": "SHIPPED", "timeout_ms": 300})
+    assert r.status_code == 200
+    assert r.json()["state"] == "CREATED"
