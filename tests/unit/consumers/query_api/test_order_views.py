@@ -1,0 +1,73 @@
+"""The orders read model: newest version wins, and long-poll waiters never miss an update."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from consumers.query_api.projections.orders import OrderViews
+from tests.unit.schemas.samples import SAMPLES
+
+
+def order(version: int, state: str) -> dict[str, Any]:
+    return {**SAMPLES["Order"], "version": version, "state": state, "reasons": []}
+
+
+def test_view_has_iso_timestamps() -> None:
+    views = OrderViews()
+    views.apply("o-1", order(1, "CREATED"))
+    view = views.get("o-1")
+    assert view is not None
+    assert view["placed_at"] == "2026-11-28T12:00:00.123000+00:00"
+
+
+def test_older_or_repeated_versions_change_nothing() -> None:
+    views = OrderViews()
+    views.apply("o-1", order(2, "VALIDATED"))
+    views.apply("o-1", order(1, "CREATED"))
+    views.apply("o-1", {**order(2, "FAILED")})
+    view = views.get("o-1")
+    assert view is not None
+    assert (view["version"], view["state"]) == (2, "VALIDATED")
+
+
+async def test_already_in_state_answers_at_once() -> None:
+    views = OrderViews()
+    views.apply("o-1", order(1, "CREATED"))
+    view = await views.wait_for("o-1", {"CREATED"}, timeout_s=0)
+    assert view is not None
+    assert view["state"] == "CREATED"
+
+
+async def test_unknown_order_times_out_with_none() -> None:
+    assert await OrderViews().wait_for("nope", {"CREATED"}, timeout_s=0.05) is None
+
+
+async def test_time_out_returns_the_current_view() -> None:
+    views = OrderViews()
+    views.apply("o-1", order(1, "CREATED"))
+    view = await views.wait_for("o-1", {"SHIPPED"}, timeout_s=0.05)
+    assert view is not None
+    assert view["state"] == "CREATED"
+
+
+async def test_many_waiters_are_all_woken_by_one_update() -> None:
+    views = OrderViews()
+    waiters = [asyncio.create_task(views.wait_for("o-1", {"VALIDATED", "FAILED"}, 5)) for _ in range(100)]
+    await asyncio.sleep(0)
+    views.apply("o-1", order(1, "CREATED"))
+    await asyncio.sleep(0)
+    assert not any(w.done() for w in waiters)
+    views.apply("o-1", order(2, "VALIDATED"))
+    results = await asyncio.gather(*waiters)
+    assert [r["state"] for r in results if r] == ["VALIDATED"] * 100
+    assert views._waiters == {}
+
+
+async def test_update_between_check_and_wait_is_not_missed() -> None:
+    views = OrderViews()
+    waiter = asyncio.create_task(views.wait_for("o-1", {"CREATED"}, 5))
+    views.apply("o-1", order(1, "CREATED"))  # lands before the waiter task first runs
+    result = await asyncio.wait_for(waiter, 1)
+    assert result is not None
+    assert result["state"] == "CREATED"

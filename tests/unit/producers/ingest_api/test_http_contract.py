@@ -1,0 +1,155 @@
+"""ingest-api's HTTP contract with Kafka replaced: validation, limits and status codes.
+
+The publisher is faked here because what is under test is HTTP handling, not Kafka; the e2e
+tests cover the same routes against a real broker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+import httpx
+import pytest
+
+from producers.ingest_api.main import create_app
+from producers.ingest_api.publisher import KafkaUnavailable
+from producers.ingest_api.settings import IngestSettings
+from schemas.topics import TopicSpec
+
+
+class FakePublisher:
+    """Records what would be published, or fails like an unreachable Kafka."""
+
+    def __init__(self) -> None:
+        self.published: list[tuple[str, str, Mapping[str, Any]]] = []
+        self.down = False
+
+    async def publish(self, spec: TopicSpec, key: str, record: Mapping[str, Any]) -> None:
+        await self.publish_many(spec, [(key, record)])
+
+    async def publish_many(self, spec: TopicSpec, events: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+        if self.down:
+            raise KafkaUnavailable("down")
+        self.published.extend((spec.name, k, r) for k, r in events)
+
+    async def reachable(self) -> bool:
+        return not self.down
+
+
+@pytest.fixture
+def publisher() -> FakePublisher:
+    return FakePublisher()
+
+
+@pytest.fixture
+async def client(publisher: FakePublisher) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(IngestSettings(query_base_url="http://query.example:9000"))
+    app.state.publisher = publisher
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as c:
+        yield c
+
+
+ORDER = {
+    "customer_id": "c-1",
+    "currency": "EUR",
+    "items": [{"sku": "s-1", "quantity": 2, "unit_price_cents": 5}],
+}
+
+
+async def test_order_is_published_with_location(client: httpx.AsyncClient, publisher: FakePublisher) -> None:
+    r = await client.post("/v1/orders", json={**ORDER, "order_id": "o-1"})
+    assert r.status_code == 202
+    assert r.json() == {"order_id": "o-1"}
+    assert r.headers["location"] == "http://query.example:9000/v1/orders/o-1"
+    [(topic, key, record)] = publisher.published
+    assert (topic, key, record["order_id"], record["items"]) == (
+        "order-requests",
+        "o-1",
+        "o-1",
+        ORDER["items"],
+    )
+
+
+async def test_order_id_is_generated_when_absent(client: httpx.AsyncClient, publisher: FakePublisher) -> None:
+    r = await client.post("/v1/orders", json=ORDER)
+    assert r.status_code == 202
+    order_id = r.json()["order_id"]
+    assert len(order_id) == 36
+    assert publisher.published[0][1] == order_id
+
+
+async def test_batch_answers_ids_in_input_order(client: httpx.AsyncClient, publisher: FakePublisher) -> None:
+    orders = [{**ORDER, "order_id": f"o-{i}"} for i in range(5)] + [ORDER]
+    r = await client.post("/v1/orders:batch", json={"orders": orders})
+    assert r.status_code == 202
+    ids = r.json()["order_ids"]
+    assert ids[:5] == [f"o-{i}" for i in range(5)]
+    assert [key for _, key, _ in publisher.published] == ids
+
+
+async def test_customer_put_defaults_tier_and_blocked(
+    client: httpx.AsyncClient, publisher: FakePublisher
+) -> None:
+    r = await client.put("/v1/customers/c-1", json={"name": "Ann", "email": "ann@example.com"})
+    assert r.status_code == 202
+    [(topic, key, record)] = publisher.published
+    assert (topic, key, record["tier"], record["blocked"]) == ("customers", "c-1", "BRONZE", False)
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({**ORDER, "currency": "eur"}, ["currency"]),
+        ({**ORDER, "items": []}, ["items"]),
+        ({**ORDER, "items": [{"sku": "s", "quantity": 0, "unit_price_cents": 5}]}, ["items.0.quantity"]),
+        ({**ORDER, "items": [{"sku": "s", "quantity": 1001, "unit_price_cents": 5}]}, ["items.0.quantity"]),
+        ({**ORDER, "items": [{"sku": "s", "quantity": "2", "unit_price_cents": 5}]}, ["items.0.quantity"]),
+        (
+            {**ORDER, "items": [{"sku": "s", "quantity": 1, "unit_price_cents": 100_000_001}]},
+            ["items.0.unit_price_cents"],
+        ),
+        ({**ORDER, "order_id": "a/b"}, ["order_id"]),
+        ({**ORDER, "order_id": "x" * 65}, ["order_id"]),
+        ({**ORDER, "customer_id": None, "currency": 1}, ["customer_id", "currency"]),
+        ({**ORDER, "surprise": 1}, ["surprise"]),
+        ([], ["body"]),
+    ],
+)
+async def test_invalid_order_is_422_naming_each_field(
+    client: httpx.AsyncClient, publisher: FakePublisher, body: Any, fields: list[str]
+) -> None:
+    r = await client.post("/v1/orders", json=body)
+    assert r.status_code == 422
+    assert sorted({e["field"] for e in r.json()["detail"]}) == sorted(fields)
+    assert publisher.published == []
+
+
+async def test_malformed_json_is_422(client: httpx.AsyncClient) -> None:
+    r = await client.post(
+        "/v1/orders", content=b'{"customer_id": ', headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 422
+
+
+async def test_body_over_one_mebibyte_is_413(client: httpx.AsyncClient) -> None:
+    r = await client.post(
+        "/v1/orders", content=b" " * (1024 * 1024 + 1), headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 413
+
+
+async def test_unknown_path_is_404_and_unknown_method_is_405(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/v1/nothing")).status_code == 404
+    assert (await client.delete("/v1/orders")).status_code == 405
+
+
+async def test_kafka_down_is_503_with_retry_after(
+    client: httpx.AsyncClient, publisher: FakePublisher
+) -> None:
+    publisher.down = True
+    r = await client.post("/v1/orders", json=ORDER)
+    assert r.status_code == 503
+    assert r.headers["retry-after"] == "5"
+    assert (await client.get("/readyz")).status_code == 503
