@@ -4,9 +4,11 @@ from infra.local_kafka.assemble import assemble
 from infra.local_kafka.exceptions import LocalKafkaError
 from infra.local_kafka.launcher import (
     NodeStatus,
+    cluster_bootstrap,
     kill_node,
     reset_cluster,
     reset_single,
+    single_bootstrap,
     start_cluster,
     start_node,
     start_single,
@@ -20,9 +22,11 @@ __all__ = [
     "LocalKafkaError",
     "NodeStatus",
     "assemble",
+    "cluster_bootstrap",
     "kill_node",
     "reset_cluster",
     "reset_single",
+    "single_bootstrap",
     "start_cluster",
     "start_node",
     "start_single",

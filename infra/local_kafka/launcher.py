@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
+SIGNAL_WAIT_S = 5.0
+NO_QUORUM_STOP_S = 5.0
+PORT_FREE_WAIT_S = 3.0
 _TERMINATING = frozenset({signal.SIGKILL, signal.SIGTERM, signal.SIGINT})
 
 
@@ -37,16 +40,30 @@ class NodeStatus:
         return self.state == "running" and self.port_open
 
 
+def _ports_free(spec: NodeSpec, wait_s: float = PORT_FREE_WAIT_S) -> bool:
+    """Return True once neither of the node's ports accepts connections (waiting up to wait_s)."""
+    deadline = time.monotonic() + wait_s
+    while process.port_open(spec.broker_port) or process.port_open(spec.controller_port):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def _needs_launch(spec: NodeSpec) -> bool:
     """Return True if the node has no live JVM; resume it if it was SIGSTOPped."""
     pid = process.live_pid(spec)
     if pid is None:
-        if process.port_open(spec.broker_port) or process.port_open(spec.controller_port):
+        if not _ports_free(spec):
             raise LocalKafkaError(
                 f"{spec.name}: port {spec.broker_port} or {spec.controller_port} is already in use "
                 f"by a process this launcher did not start"
             )
         return True
+    if not node.config_is_current(spec):
+        raise LocalKafkaError(
+            f"{spec.name} (pid {pid}) runs with an older {spec.properties_file.name}; stop it first"
+        )
     if process.process_state(pid) == "T":
         log.info("%s (pid %d) was suspended; sending SIGCONT", spec.name, pid)
         process.send_signal(pid, signal.SIGCONT)
@@ -69,6 +86,9 @@ def _stop(specs: list[NodeSpec], timeout: float) -> None:
     """Stop every node in specs concurrently: SIGTERM all, then wait/SIGKILL each."""
     with exclusive():
         running = [(spec, pid) for spec in specs if (pid := process.live_pid(spec)) is not None]
+        # Without a controller quorum among the survivors, controlled shutdown cannot finish.
+        if len(running) < len(specs) // 2 + 1:
+            timeout = min(timeout, NO_QUORUM_STOP_S)
         for _spec, pid in running:
             process.request_stop(pid)
         for spec, pid in running:
@@ -87,7 +107,7 @@ def _status(spec: NodeSpec) -> NodeStatus:
     """Return the observed status of one node."""
     pid = process.live_pid(spec)
     proc_state = process.process_state(pid) if pid is not None else None
-    state = "down" if proc_state is None else "suspended" if proc_state == "T" else "running"
+    state = {None: "down", "T": "suspended", "Z": "exiting"}.get(proc_state, "running")
     return NodeStatus(spec.name, spec.bootstrap, pid, state, process.port_open(spec.broker_port))
 
 
@@ -97,6 +117,16 @@ def _cluster_node(node_id: int) -> NodeSpec:
         if spec.node_id == node_id:
             return spec
     raise LocalKafkaError(f"no cluster node {node_id}; ids are 1..{len(cluster_specs())}")
+
+
+def single_bootstrap() -> str:
+    """Return the single node's bootstrap string without starting anything."""
+    return single_spec().bootstrap
+
+
+def cluster_bootstrap() -> str:
+    """Return the cluster's bootstrap string without starting anything."""
+    return bootstrap_of(cluster_specs())
 
 
 def start_single(timeout: float = START_TIMEOUT_S) -> str:
@@ -150,7 +180,7 @@ def start_node(node_id: int, timeout: float = START_TIMEOUT_S) -> str:
 
 
 def kill_node(node_id: int, sig: signal.Signals = signal.SIGKILL, wait: bool = True) -> None:
-    """Send sig to one cluster node; for SIGKILL/SIGTERM/SIGINT optionally wait for it to exit."""
+    """Send sig to one cluster node; with wait, block until it took effect (exited/suspended/resumed)."""
     spec = _cluster_node(node_id)
     with exclusive():
         pid = process.live_pid(spec)
@@ -158,6 +188,10 @@ def kill_node(node_id: int, sig: signal.Signals = signal.SIGKILL, wait: bool = T
             log.info("%s is not running; not sending %s", spec.name, sig.name)
             return
         process.send_signal(pid, sig)
-        if sig in _TERMINATING and wait:
+        if not wait:
+            return
+        if sig in _TERMINATING:
             timeout = 10.0 if sig == signal.SIGKILL else STOP_TIMEOUT_S
             process.finish_stop(spec, pid, timeout)
+        elif sig in (signal.SIGSTOP, signal.SIGCONT):
+            process.wait_suspended(pid, suspended=sig == signal.SIGSTOP, timeout=SIGNAL_WAIT_S)

@@ -145,10 +145,15 @@ def _env_port(name: str, default: int) -> int:
     return port
 
 
+def _dir_name(stem: str, port: int, default: int) -> str:
+    """Return stem for the default port, else stem-<port>, so an overridden port gets its own data."""
+    return stem if port == default else f"{stem}-{port}"
+
+
 def single_spec() -> NodeSpec:
-    """Return the spec of the single dev node (controller on broker port + 1)."""
+    """Return the spec of the single dev node (controller on broker port + 1, data in kafka/single)."""
     port = _env_port("SHOPSTREAM_LOCAL_KAFKA_PORT", DEFAULT_SINGLE_PORT)
-    directory = kafka_dir() / "single"
+    directory = kafka_dir() / _dir_name("single", port, DEFAULT_SINGLE_PORT)
     return NodeSpec(
         name="single",
         node_id=1,
@@ -165,7 +170,7 @@ def single_spec() -> NodeSpec:
 def cluster_specs() -> list[NodeSpec]:
     """Return the specs of the three cluster nodes, ordered by node id."""
     base = _env_port("SHOPSTREAM_LOCAL_KAFKA_CLUSTER_PORT", DEFAULT_CLUSTER_PORT)
-    group_dir = kafka_dir() / "cluster"
+    group_dir = kafka_dir() / _dir_name("cluster", base, DEFAULT_CLUSTER_PORT)
     ids = range(1, CLUSTER_SIZE + 1)
     controller = {i: base + CONTROLLER_PORT_OFFSET + i - 1 for i in ids}
     voters = ",".join(f"{i}@{HOST}:{controller[i]}" for i in ids)

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped,unused-ignore]
+from aiokafka.client import AIOKafkaClient  # type: ignore[import-untyped,unused-ignore]
 from aiokafka.errors import KafkaError  # type: ignore[import-untyped,unused-ignore]
 
 from infra.local_kafka import process
@@ -23,19 +23,18 @@ POLL_INTERVAL_S = 0.25
 
 
 async def _fetch_broker_ids(bootstrap: str, limit_s: float) -> set[int]:
-    """Return the ids of the brokers listed in a metadata response from bootstrap."""
-    admin = AIOKafkaAdminClient(
+    """Send a Metadata request to bootstrap (first answering host) and return the broker ids it lists."""
+    client = AIOKafkaClient(
         bootstrap_servers=bootstrap,
         client_id="shopstream-local-kafka-probe",
         request_timeout_ms=int(limit_s * 1000),
     )
     try:
         async with asyncio.timeout(limit_s):
-            await admin.start()
-            info = await admin.describe_cluster()
+            await client.bootstrap()
+        return {int(broker.nodeId) for broker in client.cluster.brokers()}
     finally:
-        await admin.close()
-    return {int(broker["node_id"]) for broker in info["brokers"]}
+        await client.close()
 
 
 def _probe_in_thread(bootstrap: str, timeout: float) -> set[int]:
@@ -94,23 +93,26 @@ def _check_alive(specs: Iterable[NodeSpec], since: float) -> None:
             )
 
 
-def wait_ready(specs: list[NodeSpec], expected_ids: set[int], timeout: float, since: float = 0.0) -> None:
-    """Block until every node answers and metadata lists expected_ids, or raise LocalKafkaError.
+def _node_ready(spec: NodeSpec, expected_ids: set[int], deadline: float) -> bool:
+    """Return True if the node's broker port answers a Metadata request listing expected_ids."""
+    if not process.port_open(spec.broker_port):
+        return False
+    limit_s = max(0.5, min(PROBE_TIMEOUT_S, deadline - time.monotonic()))
+    return expected_ids <= broker_ids(spec.bootstrap, limit_s)
 
-    ``since`` is the wall-clock launch time; older log lines are not quoted as the failure cause.
-    """
+
+def wait_ready(specs: list[NodeSpec], expected_ids: set[int], timeout: float, since: float = 0.0) -> None:
+    """Block until every node answers a Metadata request listing expected_ids, else raise."""
+    # since: wall-clock launch time; log lines older than that are not quoted as the cause.
     deadline = time.monotonic() + timeout
-    bootstrap = bootstrap_of(specs)
     while True:
         _check_alive(specs, since)
-        if all(process.port_open(spec.broker_port) for spec in specs):
-            remaining = max(0.5, min(PROBE_TIMEOUT_S, deadline - time.monotonic()))
-            if expected_ids <= broker_ids(bootstrap, remaining):
-                return
+        if all(_node_ready(spec, expected_ids, deadline) for spec in specs):
+            return
         if time.monotonic() >= deadline:
             logs = ", ".join(str(spec.server_log) for spec in specs)
             raise LocalKafkaError(
-                f"Kafka at {bootstrap} not ready after {timeout:.0f}s "
+                f"Kafka at {bootstrap_of(specs)} not ready after {timeout:.0f}s "
                 f"(waiting for brokers {sorted(expected_ids)}; the JVMs are left running, "
                 f"call start again to keep waiting or stop them); see {logs}"
             )
