@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: up test setup kafka lint format unit e2e kafka-start kafka-stop cluster-start cluster-stop clean
+.PHONY: up test setup local-infra lint format unit e2e kafka-start kafka-stop cluster-start cluster-stop clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -13,11 +13,12 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-## setup: the virtualenv with every dependency, and Apache Kafka assembled from Maven Central
-setup: $(INSTALLED) kafka
+## setup: the virtualenv with every dependency; Apache Kafka and Apicurio Registry from Maven Central
+setup: $(INSTALLED) local-infra
 
-kafka: $(INSTALLED)
+local-infra: $(INSTALLED)
 	$(PY) -m infra.local_kafka assemble
+	$(PY) -m infra.local_registry assemble
 
 ## up: start Kafka, create topics, run every service; Ctrl-C stops everything
 up: setup
@@ -50,6 +51,7 @@ cluster-stop: $(INSTALLED)
 
 ## clean: stop local brokers and delete the venv and local data
 clean:
+	-$(PY) -m infra.local_registry stop
 	-$(PY) -m infra.local_kafka stop
 	-$(PY) -m infra.local_kafka stop --cluster
 	rm -rf $(VENV) .local

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from infra.settings import KafkaSettings
+from infra.settings import KafkaSettings, RegistrySettings
 
 log = logging.getLogger(__name__)
 KAFKA_IMAGE = "apache/kafka:4.1.1"
@@ -51,6 +51,24 @@ def kafka() -> Iterator[str]:
 def unique(stem: str) -> str:
     """``stem`` plus a short random suffix: a name no other test uses."""
     return f"{stem}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def schema_registry(kafka: str) -> str:
+    """Base URL of a Confluent-compatible schema registry: ``SCHEMA_REGISTRY_URL`` or the local one."""
+    from_env = os.environ.get("SCHEMA_REGISTRY_URL")
+    if from_env:
+        return from_env
+    from infra import local_registry
+
+    os.environ.setdefault("SHOPSTREAM_LOCAL_REGISTRY_KAFKA_BOOTSTRAP", kafka.split(",")[0])
+    return local_registry.start() + local_registry.CCOMPAT_PATH
+
+
+@pytest.fixture
+def registry_settings(schema_registry: str) -> RegistrySettings:
+    """Settings reaching the session's schema registry."""
+    return RegistrySettings(registry_url=schema_registry)
 
 
 @pytest.fixture

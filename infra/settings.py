@@ -71,10 +71,33 @@ class KafkaSettings(BaseSettings):
         }
 
 
+class RegistrySettings(BaseSettings):
+    """How records name their schema, read from ``SCHEMA_*`` variables.
+
+    ``confluent``: Confluent wire format with ids from a registry speaking the Confluent REST API;
+    ``single-object``: Avro single-object encoding resolved from the schemas/ store (no registry).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SCHEMA_", frozen=True, extra="ignore")
+
+    format: Literal["confluent", "single-object"] = "confluent"
+    registry_url: str = "http://127.0.0.1:8081/apis/ccompat/v7"
+    auto_register: bool = True
+    registry_username: str | None = None
+    registry_password: SecretStr | None = None
+
+    def auth(self) -> tuple[str, str] | None:
+        """Basic-auth credentials for the registry, if configured."""
+        if self.registry_username is None or self.registry_password is None:
+            return None
+        return (self.registry_username, self.registry_password.get_secret_value())
+
+
 class ServiceSettings(BaseSettings):
     """Fields every service has; subclasses set their own env prefix."""
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    registry: RegistrySettings = Field(default_factory=RegistrySettings)
     log_level: str = "INFO"

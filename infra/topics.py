@@ -17,12 +17,12 @@ log = logging.getLogger(__name__)
 
 def new_topic(spec: TopicSpec, kafka: KafkaSettings) -> NewTopic:
     """The creation request of ``spec`` under ``kafka``'s prefix, partitions and replication."""
-    config = {"cleanup.policy": "compact" if spec.compacted else "delete"}
+    config = {"cleanup.policy": spec.cleanup_policy}
     if kafka.replication_factor >= 3:
         config["min.insync.replicas"] = "2"
     return NewTopic(
         name=spec.full_name(kafka.topic_prefix),
-        num_partitions=kafka.partitions,
+        num_partitions=spec.partitions or kafka.partitions,
         replication_factor=kafka.replication_factor,
         topic_configs=config,
     )

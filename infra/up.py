@@ -12,7 +12,7 @@ import sys
 
 from honcho.manager import Manager
 
-from infra import local_kafka
+from infra import local_kafka, local_registry
 from infra.services import SERVICES
 from infra.settings import KafkaSettings
 from infra.topics import ensure_topics
@@ -27,9 +27,16 @@ def _say(line: str) -> None:
 def main() -> int:
     """Run everything in the foreground until interrupted; return honcho's exit code."""
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    own_registry = not os.environ.get("SCHEMA_REGISTRY_URL")
     bootstrap = external or local_kafka.start_single()
     os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
     _say(f"kafka       {bootstrap}")
+    registry = os.environ.get("SCHEMA_REGISTRY_URL")
+    if not registry:
+        os.environ.setdefault("SHOPSTREAM_LOCAL_REGISTRY_KAFKA_BOOTSTRAP", bootstrap.split(",")[0])
+        registry = local_registry.start() + local_registry.CCOMPAT_PATH
+        os.environ["SCHEMA_REGISTRY_URL"] = registry
+    _say(f"registry    {registry}")
     asyncio.run(ensure_topics(KafkaSettings()))
     manager = Manager()
     for service in SERVICES:
@@ -42,6 +49,9 @@ def main() -> int:
     try:
         manager.loop()
     finally:
+        if own_registry:
+            local_registry.stop()
+            _say("registry stopped")
         if not external:
             local_kafka.stop_single()
             _say("kafka stopped")

@@ -26,6 +26,11 @@ class Schema:
     fingerprint: bytes
 
     @property
+    def text(self) -> str:
+        """The full definition as compact JSON (with defaults and docs), as registries store it."""
+        return json.dumps(self.definition, separators=(",", ":"))
+
+    @property
     def canonical(self) -> str:
         """The Parsing Canonical Form, as registries and fingerprints see it."""
         return str(to_parsing_canonical_form(self.parsed))
@@ -58,3 +63,24 @@ def all_names() -> list[str]:
     """Names of every record in the store."""
     folder = resources.files("schemas") / "avro"
     return sorted(p.name.removesuffix(".avsc") for p in folder.iterdir() if p.name.endswith(".avsc"))
+
+
+@cache
+def versions(name: str) -> tuple[Schema, ...]:
+    """Every published version of record ``name``, oldest first, the current one last.
+
+    Earlier versions live in ``schemas/avro/history/<name>.v<N>.avsc``.
+    """
+    folder = resources.files("schemas") / "avro" / "history"
+    found: list[tuple[int, Schema]] = []
+    if folder.is_dir():
+        for path in folder.iterdir():
+            stem, _, version = path.name.removesuffix(".avsc").partition(".v")
+            if stem == name and version.isdigit():
+                found.append((int(version), from_definition(json.loads(path.read_text(encoding="utf-8")))))
+    return (*(schema for _, schema in sorted(found, key=lambda pair: pair[0])), load(name))
+
+
+def every_version() -> list[Schema]:
+    """Every version of every record: what a reader may meet on the wire."""
+    return [schema for name in all_names() for schema in versions(name)]

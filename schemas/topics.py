@@ -10,13 +10,22 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class TopicSpec:
-    """One topic: its base name, what its keys are, its value record and whether it is compacted."""
+    """One topic: base name, what its (UTF-8 string) keys are, value record, cleanup and partitions.
+
+    ``partitions`` None means the deployment's default (``KAFKA_PARTITIONS``, 6 unless set).
+    """
 
     name: str
     key: str
     value: str | None
     compacted: bool = False
+    partitions: int | None = None
     doc: str = ""
+
+    @property
+    def cleanup_policy(self) -> str:
+        """Kafka's ``cleanup.policy`` of this topic."""
+        return "compact" if self.compacted else "delete"
 
     def full_name(self, prefix: str = "") -> str:
         """The topic's name on the cluster, with the deployment's prefix."""

@@ -13,19 +13,22 @@ from consumers.query_api.routes import orders
 from consumers.query_api.settings import QuerySettings
 from infra.http import install_common
 from infra.logs import configure_logging
+from schemas.serdes import Serdes
 
 
 def create_app(settings: QuerySettings | None = None) -> FastAPI:
     """Build the app; the Kafka consumer starts in the lifespan, never at import."""
     settings = settings or QuerySettings()
     order_views = OrderViews()
-    materializer = Materializer(settings.kafka, [order_views])
+    serdes = Serdes(settings.kafka, settings.registry)
+    materializer = Materializer(settings.kafka, serdes, [order_views])
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await materializer.start()
         yield
         await materializer.stop()
+        serdes.close()
 
     app = FastAPI(
         title="ShopStream query-api",
@@ -37,7 +40,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     app.state.orders = order_views
 
     async def ready() -> dict[str, bool]:
-        return {"kafka_caught_up": materializer.caught_up}
+        return {"kafka_caught_up": materializer.caught_up, "registry": await serdes.reachable()}
 
     install_common(app, ready, settings.max_body_bytes)
     app.include_router(orders.router)

@@ -19,6 +19,7 @@ from infra.settings import KafkaSettings
 from infra.topics import partitions_of
 from schemas.exceptions import DecodeError
 from schemas.serde import AvroSerde
+from schemas.serdes import Serdes, decode_waiting_for_registry
 
 log = logging.getLogger(__name__)
 SERVICE = "query-api"
@@ -27,12 +28,11 @@ SERVICE = "query-api"
 class Materializer:
     """Owns one consumer feeding every projection; ``caught_up`` drives readiness."""
 
-    def __init__(self, kafka: KafkaSettings, projections: Iterable[Projection]) -> None:
+    def __init__(self, kafka: KafkaSettings, serdes: Serdes, projections: Iterable[Projection]) -> None:
         self._kafka = kafka
-        self._routes: dict[str, tuple[Projection, AvroSerde]] = {}
-        for p in projections:
-            assert p.topic.value is not None  # noqa: S101 - read models only read record topics
-            self._routes[p.topic.full_name(kafka.topic_prefix)] = (p, AvroSerde.for_record(p.topic.value))
+        self._routes: dict[str, tuple[Projection, AvroSerde]] = {
+            p.topic.full_name(kafka.topic_prefix): (p, serdes(p.topic)) for p in projections
+        }
         self._consumer: AIOKafkaConsumer | None = None
         self._targets: dict[TopicPartition, int] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -84,11 +84,11 @@ class Materializer:
             for tp, messages in batches.items():
                 projection, serde = self._routes[tp.topic]
                 for message in messages:
-                    self._apply(projection, serde, message.key, message.value, tp)
+                    await self._apply(projection, serde, message.key, message.value, tp)
             if not self.caught_up:
                 self.caught_up = await self._check_caught_up(consumer)
 
-    def _apply(
+    async def _apply(
         self,
         projection: Projection,
         serde: AvroSerde,
@@ -98,7 +98,7 @@ class Materializer:
     ) -> None:
         """Decode and apply one record; an unreadable one is counted, logged and skipped."""
         try:
-            record = serde.decode(value)
+            record = await decode_waiting_for_registry(serde, value)
         except DecodeError as exc:
             UNREADABLE.labels(SERVICE, tp.topic).inc()
             log.warning(

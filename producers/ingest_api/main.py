@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,8 +15,18 @@ from infra.logs import configure_logging
 from producers.ingest_api.publisher import EventPublisher, KafkaUnavailable
 from producers.ingest_api.routes import orders, reference
 from producers.ingest_api.settings import IngestSettings
+from schemas.registry import RegistryError
+from schemas.serdes import Serdes
+from schemas.topics import Topics
 
 log = logging.getLogger(__name__)
+WRITES = (
+    Topics.CUSTOMERS,
+    Topics.INVENTORY_LEVELS,
+    Topics.ORDER_REQUESTS,
+    Topics.PAYMENTS,
+    Topics.ORDER_ACTIONS,
+)
 
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
@@ -24,14 +35,21 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        publisher = EventPublisher(settings.kafka, settings.publish_timeout_s)
+        serdes = Serdes(settings.kafka, settings.registry)
+        try:
+            await asyncio.to_thread(serdes.prepare, WRITES)
+        except RegistryError:
+            log.warning("schema registry unreachable at start; answering 503 until it is back")
+        publisher = EventPublisher(settings.kafka, serdes, settings.publish_timeout_s)
         try:
             await publisher.start()
         except KafkaUnavailable:
             log.warning("Kafka unreachable at start; answering 503 until it is back")
         app.state.publisher = publisher
+        app.state.serdes = serdes
         yield
         await publisher.stop()
+        serdes.close()
 
     app = FastAPI(
         title="ShopStream ingest-api",
@@ -42,7 +60,10 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.state.settings = settings
 
     async def ready() -> dict[str, bool]:
-        return {"kafka": await app.state.publisher.reachable()}
+        return {
+            "kafka": await app.state.publisher.reachable(),
+            "registry": await app.state.serdes.reachable(),
+        }
 
     async def kafka_unavailable(_: Request, exc: Exception) -> Response:
         return JSONResponse(

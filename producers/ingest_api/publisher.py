@@ -13,24 +13,25 @@ from aiokafka.errors import KafkaError
 from infra.exceptions import ShopStreamError
 from infra.metrics import EVENTS_OUT
 from infra.settings import KafkaSettings
-from schemas.serde import AvroSerde
+from schemas.registry import RegistryError
+from schemas.serdes import Serdes
 from schemas.topics import TopicSpec
 
 log = logging.getLogger(__name__)
 
 
 class KafkaUnavailable(ShopStreamError):
-    """Kafka did not acknowledge a write in time; the caller must not report success."""
+    """Kafka (or the schema registry) did not take a write in time; the caller must not report success."""
 
 
 class EventPublisher:
     """One idempotent producer shared by all requests, with one serde per topic."""
 
-    def __init__(self, kafka: KafkaSettings, timeout_s: float) -> None:
+    def __init__(self, kafka: KafkaSettings, serdes: Serdes, timeout_s: float) -> None:
         self._kafka = kafka
         self._timeout_s = timeout_s
         self._producer = AIOKafkaProducer(**kafka.producer_options())
-        self._serdes: dict[str, AvroSerde] = {}
+        self._serdes = serdes
 
     async def start(self) -> None:
         """Connect; a broker that is down now only makes requests answer 503 until it is back."""
@@ -43,28 +44,21 @@ class EventPublisher:
         """Flush what is in flight and close."""
         await self._producer.stop()
 
-    def _serde(self, spec: TopicSpec) -> AvroSerde:
-        """The serde of ``spec``'s value record, made once."""
-        serde = self._serdes.get(spec.name)
-        if serde is None:
-            assert spec.value is not None  # noqa: S101 - only record topics are published here
-            serde = self._serdes[spec.name] = AvroSerde.for_record(spec.value)
-        return serde
-
     async def publish(self, spec: TopicSpec, key: str, record: Mapping[str, Any]) -> None:
         """Write one event and wait for its acknowledgement."""
         await self.publish_many(spec, [(key, record)])
 
     async def publish_many(self, spec: TopicSpec, events: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
         """Write several events at once and wait until every one is acknowledged."""
-        serde = self._serde(spec)
+        serde = self._serdes(spec)
         topic = spec.full_name(self._kafka.topic_prefix)
         try:
+            values = [(key.encode(), serde.encode(record)) for key, record in events]
+        except RegistryError as exc:
+            raise KafkaUnavailable(f"schema registry unreachable for {topic}") from exc
+        try:
             async with asyncio.timeout(self._timeout_s):
-                futures = [
-                    await self._producer.send(topic, serde.encode(rec), key=key.encode())
-                    for key, rec in events
-                ]
+                futures = [await self._producer.send(topic, value, key=key) for key, value in values]
                 await asyncio.gather(*futures)
         except (KafkaError, TimeoutError) as exc:
             log.warning("publish failed", extra={"topic": topic, "error": repr(exc)})

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, cast
 
 import faust
 from faust.types import TopicT
-from faust.types.tables import TableT
 
 from infra.settings import KafkaSettings
+from schemas.registry import RegistryError
+from schemas.serde import AvroSerde
+from schemas.serdes import Serdes
 from schemas.topics import TopicSpec
 from stream_processors.common.codecs import avro_codec
 from stream_processors.common.settings import ProcessorSettings
 from stream_processors.common.web import install_pages
+
+log = logging.getLogger(__name__)
 
 
 def _credentials(kafka: KafkaSettings) -> Any:
@@ -53,7 +60,6 @@ def make_app(service: str, settings: ProcessorSettings) -> faust.App:
         web_host=settings.web_host,
         stream_buffer_maxsize=max(4096, settings.batch_size * 2),
     )
-    install_pages(app)
     return app
 
 
@@ -65,20 +71,21 @@ def raw_topic(app: faust.App, spec: TopicSpec, prefix: str) -> TopicT:
 
 
 def record_table(
-    app: faust.App, name: str, record: str, kafka: KafkaSettings, changelog: TopicSpec | None = None
-) -> TableT[str, dict[str, Any]]:
-    """A table of str keys and Avro ``record`` values; ``changelog`` makes a registry topic its changelog.
+    app: faust.App, name: str, serde: AvroSerde, kafka: KafkaSettings, changelog: TopicSpec | None = None
+) -> faust.Table[str, dict[str, Any]]:
+    """A table of str keys and ``serde``'s records; ``changelog`` makes a registry topic its changelog.
 
     Faust derives serializers from types only (a str key would be written as JSON), so they are
     set here, before the table's store exists.
     """
+    codec = avro_codec(serde)
     changelog_topic = None
     if changelog is not None:
         changelog_topic = app.topic(
             changelog.full_name(kafka.topic_prefix),
             key_type=str,
             key_serializer="raw",
-            value_serializer=avro_codec(record),
+            value_serializer=codec,
             partitions=kafka.partitions,
             compacting=changelog.compacted,
         )
@@ -88,5 +95,21 @@ def record_table(
     )
     table.key_type = str
     table.key_serializer = "raw"
-    table.value_serializer = avro_codec(record)
+    table.value_serializer = codec
     return table
+
+
+def prepared_serdes(app: faust.App, settings: ProcessorSettings, writes: Iterable[TopicSpec]) -> Serdes:
+    """The service's serdes, the schemas it writes registered (waiting for the registry), and its pages."""
+    serdes = Serdes(settings.kafka, settings.registry)
+    deadline = time.monotonic() + settings.registry_wait_s
+    while True:
+        try:
+            serdes.prepare(writes)
+            install_pages(app, serdes)
+            return serdes
+        except RegistryError:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("schema registry not answering yet", extra={"url": settings.registry.registry_url})
+            time.sleep(1)

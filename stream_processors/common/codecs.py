@@ -1,4 +1,4 @@
-"""Faust codecs that store table values as the project's Avro records."""
+"""Faust codecs that store table values as a topic's Avro records."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from schemas.serde import AvroSerde
 
 
 class AvroCodec(codecs.Codec):
-    """Reads and writes one Avro record type in the project's wire format."""
+    """Reads and writes one topic's records in the project's wire format."""
 
-    def __init__(self, record: str) -> None:
-        super().__init__(record=record)
-        self.serde = AvroSerde.for_record(record)
+    def __init__(self, serde: AvroSerde) -> None:
+        super().__init__(topic=serde.topic)
+        self.serde = serde
 
     def _dumps(self, obj: Any) -> bytes:
         return self.serde.encode(obj)
@@ -23,9 +23,9 @@ class AvroCodec(codecs.Codec):
         return self.serde.decode(s)
 
 
-def avro_codec(record: str) -> str:
-    """Register (once) and name the codec of ``record`` for a table's ``value_serializer``."""
-    name = f"avro-{record}"
+def avro_codec(serde: AvroSerde) -> str:
+    """Register (once) and name the codec of ``serde``'s topic, for a table's serializers."""
+    name = f"avro-{serde.topic}"
     if name not in codecs.codecs:
-        codecs.register(name, AvroCodec(record))
+        codecs.register(name, AvroCodec(serde))
     return name

@@ -12,6 +12,7 @@ from faust.types import EventT, StreamT
 from infra.metrics import DEAD_LETTERS, EVENTS_IN
 from schemas.exceptions import DecodeError
 from schemas.serde import AvroSerde
+from schemas.serdes import decode_waiting_for_registry
 from schemas.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ async def consume(stream: StreamT[bytes], serde: AvroSerde, dead: DeadLetters, h
     async for event in stream.events():
         EVENTS_IN.labels(dead.service, event.message.topic).inc()
         try:
-            record = serde.decode(event.message.value)
+            record = await decode_waiting_for_registry(serde, event.message.value)
         except DecodeError as exc:
             await dead.send(event, "decode", exc)
             continue

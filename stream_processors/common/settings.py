@@ -15,4 +15,5 @@ class ProcessorSettings(ServiceSettings):
     data_dir: str = ".local/faust"
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=6066, description="health, readiness and Prometheus metrics")
+    registry_wait_s: float = Field(default=60.0, ge=0, description="how long start-up waits for the registry")
     batch_size: int = Field(default=1000, ge=1)

@@ -9,6 +9,8 @@ from faust.tables.manager import TableManager
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from schemas.serdes import Serdes
+
 
 def is_ready(app: faust.App) -> bool:
     """Assigned, tables recovered, and not in the middle of a rebalance."""
@@ -16,7 +18,7 @@ def is_ready(app: faust.App) -> bool:
     return bool(recovery.completed.is_set() and not app.rebalancing)
 
 
-def install_pages(app: faust.App) -> None:
+def install_pages(app: faust.App, serdes: Serdes) -> None:
     """Add the pages every service answers to the app's web server."""
 
     @app.page("/healthz")
@@ -25,8 +27,9 @@ def install_pages(app: faust.App) -> None:
 
     @app.page("/readyz")
     async def readyz(view: View, request: Request) -> Response:
-        ready = is_ready(app)
-        return view.json({"ready": ready, "checks": {"recovered": ready}}, status=200 if ready else 503)
+        checks = {"recovered": is_ready(app), "registry": await serdes.reachable()}
+        ready = all(checks.values())
+        return view.json({"ready": ready, "checks": checks}, status=200 if ready else 503)
 
     @app.page("/metrics")
     async def metrics(view: View, request: Request) -> Response:

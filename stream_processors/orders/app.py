@@ -12,9 +12,8 @@ from typing import Any
 import faust
 from faust.types import EventT, StreamT
 
-from schemas.serde import AvroSerde
 from schemas.topics import Topics
-from stream_processors.common.app import make_app, raw_topic, record_table
+from stream_processors.common.app import make_app, prepared_serdes, raw_topic, record_table
 from stream_processors.common.dead_letters import DeadLetters, consume
 from stream_processors.orders import rules
 from stream_processors.orders.settings import OrdersSettings
@@ -27,8 +26,8 @@ def create_app(settings: OrdersSettings) -> faust.App:
     prefix = settings.kafka.topic_prefix
     app = make_app(SERVICE, settings)
     dead = DeadLetters(app, SERVICE, prefix)
-    orders = record_table(app, "orders", "Order", settings.kafka, changelog=Topics.ORDERS)
-    placed_serde = AvroSerde.for_record("OrderPlaced")
+    serdes = prepared_serdes(app, settings, writes=[Topics.ORDERS])
+    orders = record_table(app, "orders", serdes(Topics.ORDERS), settings.kafka, changelog=Topics.ORDERS)
 
     async def on_placed(event: EventT[bytes], placed: dict[str, Any]) -> None:
         if event.key != placed["order_id"]:
@@ -39,6 +38,6 @@ def create_app(settings: OrdersSettings) -> faust.App:
 
     @app.agent(raw_topic(app, Topics.ORDER_REQUESTS, prefix))
     async def order_requests(stream: StreamT[bytes]) -> None:
-        await consume(stream, placed_serde, dead, on_placed)
+        await consume(stream, serdes(Topics.ORDER_REQUESTS), dead, on_placed)
 
     return app

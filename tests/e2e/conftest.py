@@ -56,7 +56,7 @@ def _wait_ready(service: Service, port: int, proc: subprocess.Popen[bytes], log:
 
 
 @pytest.fixture(scope="session")
-def system(kafka: str) -> Iterator[System]:
+def system(kafka: str, schema_registry: str) -> Iterator[System]:
     """Every service of infra.services on a fresh topic prefix; stopped at the end of the session."""
     prefix = f"e2e-{uuid.uuid4().hex[:8]}."
     asyncio.run(ensure_topics(KafkaSettings(bootstrap_servers=kafka, topic_prefix=prefix)))
@@ -65,6 +65,7 @@ def system(kafka: str) -> Iterator[System]:
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": kafka,
         "KAFKA_TOPIC_PREFIX": prefix,
+        "SCHEMA_REGISTRY_URL": schema_registry,
         "INGEST_QUERY_BASE_URL": f"http://127.0.0.1:{ports['query-api']}",
         **{s.port_env: str(ports[s.name]) for s in SERVICES},
     }

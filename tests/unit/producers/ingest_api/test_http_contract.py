@@ -46,6 +46,7 @@ def publisher() -> FakePublisher:
 async def client(publisher: FakePublisher) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(IngestSettings(query_base_url="http://query.example:9000"))
     app.state.publisher = publisher
+    app.state.serdes = publisher  # answers reachable() like the registry would
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as c:
         yield c
