@@ -43,9 +43,12 @@ def kafka() -> Iterator[str]:
         with KafkaContainer(KAFKA_IMAGE).with_kraft() as container:
             yield container.get_bootstrap_server()
     else:
-        from infra.local_kafka import start_single
+        from infra import local_kafka
 
-        yield start_single()
+        was_running = all(node.running for node in local_kafka.status_single())
+        yield local_kafka.start_single()
+        if not was_running:  # leave the machine as we found it
+            local_kafka.stop_single()
 
 
 def unique(stem: str) -> str:
@@ -54,15 +57,19 @@ def unique(stem: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def schema_registry(kafka: str) -> str:
+def schema_registry(kafka: str) -> Iterator[str]:
     """Base URL of a Confluent-compatible schema registry: ``SCHEMA_REGISTRY_URL`` or the local one."""
     from_env = os.environ.get("SCHEMA_REGISTRY_URL")
     if from_env:
-        return from_env
+        yield from_env
+        return
     from infra import local_registry
 
     os.environ.setdefault("SHOPSTREAM_LOCAL_REGISTRY_KAFKA_BOOTSTRAP", kafka.split(",")[0])
-    return local_registry.start() + local_registry.CCOMPAT_PATH
+    was_running = local_registry.status().running
+    yield local_registry.start() + local_registry.CCOMPAT_PATH
+    if not was_running:
+        local_registry.stop()
 
 
 @pytest.fixture

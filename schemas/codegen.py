@@ -46,7 +46,8 @@ class Generator:
         if isinstance(schema, str):
             return PRIMITIVES.get(schema) or schema.rsplit(".", 1)[-1]
         if isinstance(schema, list):
-            return " | ".join(self.type_of(s) for s in schema)
+            branches = sorted(schema, key=lambda branch: branch == "null")  # "X | None", not "None | X"
+            return " | ".join(self.type_of(s) for s in branches)
         kind = schema["type"]
         if schema.get("logicalType", "").startswith("timestamp"):
             return "datetime"

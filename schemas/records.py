@@ -87,6 +87,7 @@ class Order(TypedDict):
     version: int
     placed_at: datetime
     updated_at: datetime
+    validated_at: NotRequired[datetime | None]
 
 
 ActionKind = Literal["CANCEL", "SHIP"]

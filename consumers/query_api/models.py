@@ -31,3 +31,4 @@ class OrderView(BaseModel):
     version: int
     placed_at: str
     updated_at: str
+    validated_at: str | None = None

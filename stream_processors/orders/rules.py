@@ -31,4 +31,5 @@ def place(existing: Mapping[str, Any] | None, placed: Mapping[str, Any], now: da
         "version": 1,
         "placed_at": placed["placed_at"],
         "updated_at": now,
+        "validated_at": None,
     }

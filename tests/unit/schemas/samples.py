@@ -49,6 +49,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "version": 2,
         "placed_at": T0,
         "updated_at": T0,
+        "validated_at": None,
     },
     "OrderValidation": {
         "order_id": "o-1",

@@ -29,6 +29,7 @@ def test_a_new_order_is_created_at_version_1() -> None:
         "version": 1,
         "placed_at": placed["placed_at"],
         "updated_at": NOW,
+        "validated_at": None,
     }
 
 

@@ -1,0 +1,101 @@
+"""Runs services of infra.services as real processes for integration and e2e tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from infra.services import SERVICES, Service
+
+LOG_DIR = Path(".local/test-logs")
+READY_TIMEOUT_S = 90
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def service(name: str) -> Service:
+    """The service called ``name`` in infra.services."""
+    return next(s for s in SERVICES if s.name == name)
+
+
+@dataclass
+class Running:
+    """One started service process."""
+
+    service: Service
+    port: int
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def url(self) -> str:
+        """Its base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> None:
+        """Poll /readyz until 200; fail with the service's log if it dies or takes too long."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(
+                    f"{self.service.name} exited {self.proc.returncode}:\n{self.log.read_text()[-3000:]}"
+                )
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        pytest.fail(f"{self.service.name} not ready in {timeout_s}s:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self, timeout_s: float = 20) -> None:
+        """SIGTERM, then SIGKILL if it has not exited in time."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def start(svc: Service, port: int, env: Mapping[str, str], tag: str = "") -> Running:
+    """Start ``svc`` on ``port`` with ``env`` added to this process's environment."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log = LOG_DIR / f"{tag}{svc.name}-{port}.log"
+    full_env = {**os.environ, **env, svc.port_env: str(port)}
+    argv = svc.argv()  # built from infra.services, never from input
+    with log.open("wb") as out:
+        proc = subprocess.Popen(argv, env=full_env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+    return Running(svc, port, proc, log)
+
+
+@contextmanager
+def running(
+    services: Sequence[Service], env: Mapping[str, str], ports: Mapping[str, int] | None = None, tag: str = ""
+) -> Iterator[dict[str, Running]]:
+    """Start ``services`` (on ``ports`` where given, else free ones), wait until ready, stop on exit."""
+    started: dict[str, Running] = {}
+    try:
+        for svc in services:
+            started[svc.name] = start(svc, (ports or {}).get(svc.name) or free_port(), env, tag)
+        for proc in started.values():
+            proc.wait_ready()
+        yield started
+    finally:
+        for proc in started.values():
+            proc.stop()

@@ -1,0 +1,92 @@
+"""Poison records on a real topic go to dead-letters with their reason; the processor keeps going."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from infra.settings import KafkaSettings, RegistrySettings
+from infra.topics import ensure_topics
+from schemas.serdes import Serdes
+from schemas.topics import Topics
+from tests.helpers.processes import running, service
+
+ORDER_ID = "o-" + uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="module")
+def orders_worker(kafka: str, schema_registry: str) -> Iterator[KafkaSettings]:
+    """The orders processor, alone, on topics of its own."""
+    settings = KafkaSettings(bootstrap_servers=kafka, topic_prefix=f"dl-{uuid.uuid4().hex[:8]}.")
+    asyncio.run(ensure_topics(settings))
+    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka, "KAFKA_TOPIC_PREFIX": settings.topic_prefix}
+    env["SCHEMA_REGISTRY_URL"] = schema_registry
+    with running([service("orders")], env, tag="dl-"):
+        yield settings
+
+
+async def read_all(settings: KafkaSettings, topic: str, count: int, timeout_s: float = 30) -> list[Any]:
+    """The first ``count`` records of ``topic`` (fails after ``timeout_s``)."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=settings.servers, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        async with asyncio.timeout(timeout_s):
+            while len(found) < count:
+                for messages in (await consumer.getmany(timeout_ms=500)).values():
+                    found.extend(messages)
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_poison_goes_to_dead_letters_and_the_next_record_is_processed(
+    orders_worker: KafkaSettings, registry_settings: RegistrySettings
+) -> None:
+    settings = orders_worker
+    serde = Serdes(settings, registry_settings)(Topics.ORDER_REQUESTS)
+    placed = {
+        "order_id": ORDER_ID,
+        "customer_id": "c-1",
+        "currency": "EUR",
+        "items": [{"sku": "s-1", "quantity": 1, "unit_price_cents": 10}],
+        "placed_at": datetime.now(UTC),
+    }
+    good = serde.encode(placed)
+    poison = {
+        "garbage": b"\xff\xfe\xfd not avro at all",
+        "wrong-magic": b"\x07" + good[1:],
+        "unknown-schema-id": b"\x00\x7f\xff\xff\xf0" + good[5:],
+        "truncated": good[:-6],
+        "key-mismatch": serde.encode({**placed, "order_id": "someone-else"}),
+    }
+    topic = Topics.ORDER_REQUESTS.full_name(settings.topic_prefix)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.servers, acks="all")
+    await producer.start()
+    try:
+        for value in poison.values():  # same key as the good record: same partition, read before it
+            await producer.send_and_wait(topic, value, key=ORDER_ID.encode())
+        await producer.send_and_wait(topic, good, key=ORDER_ID.encode())
+    finally:
+        await producer.stop()
+
+    letters = await read_all(settings, Topics.DEAD_LETTERS.full_name(settings.topic_prefix), len(poison))
+    assert [m.value for m in letters] == list(poison.values())
+    headers = [dict(m.headers) for m in letters]
+    assert [h["error-kind"] for h in headers] == [b"decode"] * 4 + [b"apply"]
+    assert {h["source-topic"] for h in headers} == {topic.encode()}
+    assert {h["service"] for h in headers} == {b"orders"}
+    assert [int(h["source-offset"]) for h in headers] == sorted(int(h["source-offset"]) for h in headers)
+    assert b"unknown schema id 2147483632" in headers[2]["error"]
+
+    [order_record] = await read_all(settings, Topics.ORDERS.full_name(settings.topic_prefix), 1)
+    order = Serdes(settings, registry_settings)(Topics.ORDERS).decode(order_record.value)
+    assert (order["order_id"], order["state"], order["version"]) == (ORDER_ID, "CREATED", 1)

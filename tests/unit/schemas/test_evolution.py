@@ -1,0 +1,43 @@
+"""Every schema version can read every earlier one (backward, transitive), by the avro package's checker."""
+
+from __future__ import annotations
+
+import json
+
+import avro.schema
+import pytest
+from avro.compatibility import ReaderWriterCompatibilityChecker, SchemaCompatibilityType
+
+from schemas import store
+
+
+def compatible(reader: store.Schema, writer: store.Schema) -> bool:
+    """Whether data written with ``writer`` can be read with ``reader``."""
+    result = ReaderWriterCompatibilityChecker().get_compatibility(
+        avro.schema.parse(json.dumps(reader.definition)), avro.schema.parse(json.dumps(writer.definition))
+    )
+    return bool(result.compatibility is SchemaCompatibilityType.compatible)
+
+
+@pytest.mark.parametrize("name", store.all_names())
+def test_every_version_reads_all_earlier_versions(name: str) -> None:
+    versions = store.versions(name)
+    for i, reader in enumerate(versions):
+        for writer in versions[:i]:
+            assert compatible(reader, writer), f"{name} v{i + 1} cannot read v{versions.index(writer) + 1}"
+
+
+def test_order_has_a_real_second_version() -> None:
+    v1, v2 = store.versions("Order")
+    added = {f["name"] for f in v2.definition["fields"]} - {f["name"] for f in v1.definition["fields"]}
+    assert added == {"validated_at"}
+    assert v1.fingerprint != v2.fingerprint
+
+
+def test_the_checker_refuses_a_new_field_without_default() -> None:
+    v1 = store.load("StateCount")
+    broken = store.from_definition(
+        {**v1.definition, "fields": [*v1.definition["fields"], {"name": "extra", "type": "string"}]}
+    )
+    assert not compatible(broken, v1)
+    assert compatible(v1, broken)
