@@ -1,0 +1,105 @@
+"""On a real broker and registry: the Confluent header on the wire, one subject per topic, evolution."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from infra.settings import KafkaSettings, RegistrySettings
+from infra.topics import ensure_topics
+from schemas import store
+from schemas.registry import SchemaRegistry, subject_of
+from schemas.serde import AvroSerde, ConfluentFraming
+from schemas.serdes import Serdes
+from schemas.topics import ALL, Topics
+from tests.unit.schemas.samples import SAMPLES
+
+RECORD_TOPICS = [spec for spec in ALL if spec.value is not None]
+
+
+async def produce(settings: KafkaSettings, records: list[tuple[str, bytes]]) -> None:
+    """Write raw values (topic, bytes) with acks=all."""
+    producer = AIOKafkaProducer(bootstrap_servers=settings.servers, acks="all")
+    await producer.start()
+    try:
+        for topic, value in records:
+            await producer.send_and_wait(topic, value, key=b"k")
+    finally:
+        await producer.stop()
+
+
+async def consume(settings: KafkaSettings, topics: list[str], count: int) -> list[Any]:
+    """The first ``count`` records found on ``topics``."""
+    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=settings.servers, auto_offset_reset="earliest")
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        async with asyncio.timeout(30):
+            while len(found) < count:
+                for messages in (await consumer.getmany(timeout_ms=500)).values():
+                    found.extend(messages)
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_every_record_goes_out_with_the_confluent_header_of_its_subject(
+    kafka_settings: KafkaSettings, registry_settings: RegistrySettings
+) -> None:
+    await ensure_topics(kafka_settings)
+    serdes = Serdes(kafka_settings, registry_settings)
+    serdes.prepare(RECORD_TOPICS)
+    await produce(
+        kafka_settings,
+        [
+            (spec.full_name(kafka_settings.topic_prefix), serdes(spec).encode(SAMPLES[spec.value or ""]))
+            for spec in RECORD_TOPICS
+        ],
+    )
+    records = await consume(
+        kafka_settings, [s.full_name(kafka_settings.topic_prefix) for s in RECORD_TOPICS], len(RECORD_TOPICS)
+    )
+
+    registry = SchemaRegistry(registry_settings.registry_url)
+    for message in records:
+        spec = next(s for s in RECORD_TOPICS if s.full_name(kafka_settings.topic_prefix) == message.topic)
+        schema_id = registry.lookup(subject_of(message.topic), store.load(spec.value or ""))
+        assert message.value[:5] == b"\x00" + schema_id.to_bytes(4, "big")
+        assert serdes(spec).decode(message.value) == SAMPLES[spec.value or ""]
+
+    ours = sorted(s for s in registry.subjects() if s.startswith(kafka_settings.topic_prefix))
+    assert ours == sorted(subject_of(s.full_name(kafka_settings.topic_prefix)) for s in RECORD_TOPICS)
+
+
+async def test_order_v1_and_v2_read_each_other_through_kafka(
+    kafka_settings: KafkaSettings, registry_settings: RegistrySettings
+) -> None:
+    await ensure_topics(kafka_settings, [Topics.ORDERS])
+    topic = Topics.ORDERS.full_name(kafka_settings.topic_prefix)
+    registry = SchemaRegistry(registry_settings.registry_url)
+    registry.set_compatibility(subject_of(topic), "BACKWARD_TRANSITIVE")
+    v1_schema, v2_schema = store.versions("Order")
+    v1 = AvroSerde(topic, v1_schema, ConfluentFraming(registry, auto_register=True))
+    v2 = AvroSerde(topic, v2_schema, ConfluentFraming(registry, auto_register=True))
+    old = {k: v for k, v in SAMPLES["Order"].items() if k != "validated_at"} | {"order_id": "old"}
+    new = SAMPLES["Order"] | {"order_id": "new", "validated_at": SAMPLES["Order"]["placed_at"]}
+    await produce(kafka_settings, [(topic, v1.encode(old)), (topic, v2.encode(new))])
+
+    by_id = {m.value[:5]: m.value for m in await consume(kafka_settings, [topic], 2)}
+    assert len(by_id) == 2, "v1 and v2 records carry different schema ids"
+    fresh_v1 = AvroSerde(
+        topic, v1_schema, ConfluentFraming(SchemaRegistry(registry_settings.registry_url), False)
+    )
+    fresh_v2 = AvroSerde(
+        topic, v2_schema, ConfluentFraming(SchemaRegistry(registry_settings.registry_url), False)
+    )
+    decoded_by_v1 = sorted((fresh_v1.decode(v) for v in by_id.values()), key=lambda r: r["order_id"])
+    decoded_by_v2 = sorted((fresh_v2.decode(v) for v in by_id.values()), key=lambda r: r["order_id"])
+    assert decoded_by_v1 == [{k: v for k, v in new.items() if k != "validated_at"}, old]
+    assert decoded_by_v2 == [new, old | {"validated_at": None}]
+    async with httpx.AsyncClient() as http:
+        versions = await http.get(f"{registry_settings.registry_url}/subjects/{subject_of(topic)}/versions")
+    assert versions.json() == [1, 2]
