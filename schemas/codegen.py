@@ -30,8 +30,9 @@ Do not edit: change the .avsc files and regenerate.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal, NotRequired, TypedDict
+
+from schemas.clock import EpochMillis
 '''
 
 
@@ -50,7 +51,7 @@ class Generator:
             return " | ".join(self.type_of(s) for s in branches)
         kind = schema["type"]
         if schema.get("logicalType", "").startswith("timestamp"):
-            return "datetime"
+            return "EpochMillis"
         if kind == "array":
             return f"list[{self.type_of(schema['items'])}]"
         if kind == "map":

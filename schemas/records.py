@@ -5,8 +5,9 @@ Do not edit: change the .avsc files and regenerate.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal, NotRequired, TypedDict
+
+from schemas.clock import EpochMillis
 
 CustomerTier = Literal["BRONZE", "SILVER", "GOLD", "PLATINUM"]
 
@@ -19,7 +20,7 @@ class Customer(TypedDict):
     email: str
     tier: NotRequired[CustomerTier]
     blocked: NotRequired[bool]
-    updated_at: datetime
+    updated_at: EpochMillis
 
 
 class InventoryLevel(TypedDict):
@@ -27,7 +28,7 @@ class InventoryLevel(TypedDict):
 
     sku: str
     on_hand: int
-    updated_at: datetime
+    updated_at: EpochMillis
 
 
 class InventoryView(TypedDict):
@@ -37,7 +38,7 @@ class InventoryView(TypedDict):
     on_hand: int
     reserved: int
     available: int
-    updated_at: datetime
+    updated_at: EpochMillis
 
 
 NotificationKind = Literal[
@@ -59,7 +60,7 @@ class Notification(TypedDict):
     order_id: str
     kind: NotificationKind
     text: str
-    created_at: datetime
+    created_at: EpochMillis
 
 
 class OrderLine(TypedDict):
@@ -85,9 +86,9 @@ class Order(TypedDict):
     state: OrderState
     reasons: NotRequired[list[str]]
     version: int
-    placed_at: datetime
-    updated_at: datetime
-    validated_at: NotRequired[datetime | None]
+    placed_at: EpochMillis
+    updated_at: EpochMillis
+    validated_at: NotRequired[EpochMillis | None]
 
 
 ActionKind = Literal["CANCEL", "SHIP"]
@@ -98,7 +99,7 @@ class OrderAction(TypedDict):
 
     order_id: str
     action: ActionKind
-    requested_at: datetime
+    requested_at: EpochMillis
 
 
 class OrderPlaced(TypedDict):
@@ -108,7 +109,7 @@ class OrderPlaced(TypedDict):
     customer_id: str
     currency: str
     items: list[OrderLine]
-    placed_at: datetime
+    placed_at: EpochMillis
 
 
 CheckKind = Literal["DETAILS", "INVENTORY", "FRAUD"]
@@ -121,7 +122,7 @@ class OrderValidation(TypedDict):
     check: CheckKind
     passed: bool
     reasons: NotRequired[list[str]]
-    checked_at: datetime
+    checked_at: EpochMillis
 
 
 class Payment(TypedDict):
@@ -131,15 +132,15 @@ class Payment(TypedDict):
     order_id: str
     amount_cents: int
     currency: str
-    received_at: datetime
+    received_at: EpochMillis
 
 
 class SalesWindow(TypedDict):
     """Sales of one sku in one 1-minute tumbling window by placed_at (topic sales-per-minute, key sku)."""
 
     sku: str
-    window_start: datetime
-    window_end: datetime
+    window_start: EpochMillis
+    window_end: EpochMillis
     orders: int
     units: int
     revenue_cents: int

@@ -134,7 +134,10 @@ class AvroSerde:
         return out.getvalue()
 
     def decode(self, data: bytes | None) -> dict[str, Any]:
-        """Decode bytes written with any schema the framing knows, into the reader schema."""
+        """Decode bytes written with any schema the framing knows, into the reader schema.
+
+        Timestamps come back as epoch milliseconds (see :mod:`schemas.clock`).
+        """
         if not data:
             raise DecodeError(f"{self.topic}: empty record")
         writer, start = self._framing.writer(data)
@@ -143,11 +146,8 @@ class AvroSerde:
         buf = BytesIO(data)
         buf.seek(start)
         try:
-            record = schemaless_reader(
-                buf,
-                writer.parsed,
-                None if writer.fingerprint == self.schema.fingerprint else self.schema.parsed,
-            )
+            reader = None if writer.fingerprint == self.schema.fingerprint else self.schema.parsed_plain
+            record = schemaless_reader(buf, writer.parsed_plain, reader)
         except Exception as exc:  # noqa: BLE001 - fastavro raises many types on corrupt input
             raise DecodeError(f"{self.topic}: corrupt body: {exc!r}") from exc
         if buf.tell() != len(data):

@@ -23,6 +23,7 @@ class Schema:
     name: str
     definition: dict[str, Any]
     parsed: Any
+    parsed_plain: Any
     fingerprint: bytes
 
     @property
@@ -42,10 +43,20 @@ def _fingerprint(parsed: Any) -> bytes:
     return value.to_bytes(8, "little")
 
 
+def _without_logical_types(node: Any) -> Any:
+    """The schema with logical types removed: what readers use to get timestamps as epoch millis."""
+    if isinstance(node, dict):
+        return {k: _without_logical_types(v) for k, v in node.items() if k != "logicalType"}
+    if isinstance(node, list):
+        return [_without_logical_types(item) for item in node]
+    return node
+
+
 def from_definition(definition: dict[str, Any]) -> Schema:
     """Parse a schema definition (a JSON object) into a :class:`Schema`."""
     parsed = parse_schema(definition)
-    return Schema(str(definition["name"]), definition, parsed, _fingerprint(parsed))
+    plain = parse_schema(_without_logical_types(definition))
+    return Schema(str(definition["name"]), definition, parsed, plain, _fingerprint(parsed))
 
 
 @cache

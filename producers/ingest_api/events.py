@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from producers.ingest_api.models import CustomerIn, InventoryIn, OrderIn, PaymentIn
+from schemas.clock import EpochMillis, now_ms
 
 
-def now() -> datetime:
-    """The current time, UTC, at Avro's millisecond precision."""
-    stamp = datetime.now(UTC)
-    return stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)
+def now() -> EpochMillis:
+    """The current time, at Avro's millisecond precision."""
+    return now_ms()
 
 
 def new_id() -> str:
@@ -30,7 +29,7 @@ def inventory_level(sku: str, body: InventoryIn) -> dict[str, Any]:
     return {"sku": sku, "on_hand": body.on_hand, "updated_at": now()}
 
 
-def order_placed(body: OrderIn, placed_at: datetime) -> dict[str, Any]:
+def order_placed(body: OrderIn, placed_at: EpochMillis) -> dict[str, Any]:
     """The ``OrderPlaced`` record of a POST, with its id generated if absent."""
     return {
         "order_id": body.order_id or new_id(),

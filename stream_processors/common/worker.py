@@ -17,7 +17,11 @@ def logging_config(service: str, level: str) -> dict[str, Any]:
         "formatters": {"json": {"()": JsonFormatter, "service": service}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
         "root": {"handlers": ["stderr"], "level": level},
-        "loggers": {"aiokafka": {"level": "WARNING"}, "httpx": {"level": "WARNING"}, "faust": {"level": level}},
+        "loggers": {
+            "aiokafka": {"level": "WARNING"},
+            "httpx": {"level": "WARNING"},
+            "faust": {"level": level},
+        },
     }
 
 

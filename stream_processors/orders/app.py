@@ -6,12 +6,12 @@ Its table's changelog *is* the ``orders`` topic, so updating the state and publi
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import faust
 from faust.types import EventT, StreamT
 
+from schemas.clock import now_ms
 from schemas.topics import Topics
 from stream_processors.common.app import make_app, prepared_serdes, raw_topic, record_table
 from stream_processors.common.dead_letters import DeadLetters, consume
@@ -32,7 +32,7 @@ def create_app(settings: OrdersSettings) -> faust.App:
     async def on_placed(event: EventT[bytes], placed: dict[str, Any]) -> None:
         if event.key != placed["order_id"]:
             raise ValueError(f"record key {event.key!r} is not its order_id {placed['order_id']!r}")
-        order = rules.place(orders.get(placed["order_id"]), placed, datetime.now(UTC))
+        order = rules.place(orders.get(placed["order_id"]), placed, now_ms())
         if order is not None:
             orders[order["order_id"]] = order
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
+
+from schemas.clock import EpochMillis
 
 Record = dict[str, Any]
 
@@ -14,7 +15,7 @@ def order_total(items: Sequence[Mapping[str, Any]]) -> int:
     return sum(int(line["quantity"]) * int(line["unit_price_cents"]) for line in items)
 
 
-def place(existing: Mapping[str, Any] | None, placed: Mapping[str, Any], now: datetime) -> Record | None:
+def place(existing: Mapping[str, Any] | None, placed: Mapping[str, Any], now: EpochMillis) -> Record | None:
     """The new order for ``placed``, or None when the order_id exists (the first one wins)."""
     if existing is not None:
         return None

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
-from datetime import datetime
 from typing import Any
 
+from schemas.clock import iso
 from schemas.topics import Topics
 
 View = dict[str, Any]
 
 
+TIMESTAMPS = ("placed_at", "updated_at", "validated_at")
+
+
 def to_view(order: dict[str, Any]) -> View:
     """The order as the HTTP API shows it: every field, timestamps as ISO-8601 strings."""
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in order.items()}
+    view = dict(order)
+    for field in TIMESTAMPS:
+        if view.get(field) is not None:
+            view[field] = iso(view[field])
+    return view
 
 
 class OrderViews:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from infra.settings import KafkaSettings, RegistrySettings
 from infra.topics import ensure_topics
+from schemas.clock import now_ms
 from schemas.serdes import Serdes
 from schemas.topics import Topics
 from tests.helpers.processes import running, service
@@ -58,7 +58,7 @@ async def test_poison_goes_to_dead_letters_and_the_next_record_is_processed(
         "customer_id": "c-1",
         "currency": "EUR",
         "items": [{"sku": "s-1", "quantity": 1, "unit_price_cents": 10}],
-        "placed_at": datetime.now(UTC),
+        "placed_at": now_ms(),
     }
     good = serde.encode(placed)
     poison = {

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-T0 = datetime(2026, 11, 28, 12, 0, 0, 123000, tzinfo=UTC)
+T0 = 1_795_867_200_123  # 2026-11-28T12:00:00.123Z, in epoch millis as records carry it
 LINES = [
     {"sku": "sku-1", "quantity": 2, "unit_price_cents": 1250},
     {"sku": "sku-2", "quantity": 1, "unit_price_cents": 99},

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from stream_processors.orders import rules
 from tests.unit.schemas.samples import SAMPLES
 
-NOW = datetime(2026, 11, 28, 13, 0, tzinfo=UTC)
+NOW = 1_795_870_800_000  # 2026-11-28T13:00:00Z
 
 
 def test_total_is_sum_of_quantity_times_unit_price() -> None:
