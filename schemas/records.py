@@ -89,6 +89,7 @@ class Order(TypedDict):
     placed_at: EpochMillis
     updated_at: EpochMillis
     validated_at: NotRequired[EpochMillis | None]
+    payment_ids: NotRequired[list[str]]
 
 
 ActionKind = Literal["CANCEL", "SHIP"]
@@ -100,6 +101,7 @@ class OrderAction(TypedDict):
     order_id: str
     action: ActionKind
     requested_at: EpochMillis
+    action_id: NotRequired[str]
 
 
 class OrderPlaced(TypedDict):
@@ -110,6 +112,21 @@ class OrderPlaced(TypedDict):
     currency: str
     items: list[OrderLine]
     placed_at: EpochMillis
+
+
+RejectedRequest = Literal["PAYMENT", "CANCEL", "SHIP"]
+
+
+class OrderRejection(TypedDict):
+    """A payment or action the orders processor refused (topic order-rejections, key order_id); the order did not change."""
+
+    rejection_id: str
+    order_id: str
+    customer_id: str
+    request: RejectedRequest
+    reason: str
+    state: str
+    rejected_at: EpochMillis
 
 
 CheckKind = Literal["DETAILS", "INVENTORY", "FRAUD"]

@@ -41,6 +41,7 @@ class Topics:
     PAYMENTS = TopicSpec("payments", "order_id", "Payment")
     ORDER_ACTIONS = TopicSpec("order-actions", "order_id", "OrderAction")
     ORDERS = TopicSpec("orders", "order_id", "Order", compacted=True)
+    ORDER_REJECTIONS = TopicSpec("order-rejections", "order_id", "OrderRejection")
     ORDER_VALIDATIONS = TopicSpec("order-validations", "order_id", "OrderValidation")
     INVENTORY = TopicSpec("inventory", "sku", "InventoryView", compacted=True)
     NOTIFICATIONS = TopicSpec("notifications", "customer_id", "Notification")

@@ -32,3 +32,4 @@ class OrderView(BaseModel):
     placed_at: str
     updated_at: str
     validated_at: str | None = None
+    payment_ids: list[str] = []

@@ -53,4 +53,4 @@ def payment(order_id: str, body: PaymentIn) -> dict[str, Any]:
 
 def order_action(order_id: str, action: str) -> dict[str, Any]:
     """The ``OrderAction`` record of a cancel or ship request."""
-    return {"order_id": order_id, "action": action, "requested_at": now()}
+    return {"order_id": order_id, "action": action, "requested_at": now(), "action_id": new_id()}

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import faust
+from aiokafka.partitioner import DefaultPartitioner
 from faust.types import TopicT
 
 from infra.settings import KafkaSettings
@@ -113,3 +114,19 @@ def prepared_serdes(app: faust.App, settings: ProcessorSettings, writes: Iterabl
                 raise
             log.warning("schema registry not answering yet", extra={"url": settings.registry.registry_url})
             time.sleep(1)
+
+
+def json_table(app: faust.App, name: str, kafka: KafkaSettings) -> faust.Table[str, Any]:
+    """An internal table of str keys and JSON values, with its own changelog topic."""
+    table = cast("faust.Table[str, Any]", app.Table(name, partitions=kafka.partitions))
+    table.key_type = str
+    table.key_serializer = "raw"
+    return table
+
+
+def partition_of(key: str, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives ``key``: where its state lives."""
+    return int(_PARTITIONER(key.encode(), list(range(partitions)), list(range(partitions))))
+
+
+_PARTITIONER = DefaultPartitioner()

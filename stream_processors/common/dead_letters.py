@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import faust
 from faust.types import EventT, StreamT
 
-from infra.metrics import DEAD_LETTERS, EVENTS_IN
+from infra.metrics import DEAD_LETTERS, EVENTS_IN, PROCESSING_SECONDS
 from schemas.exceptions import DecodeError
 from schemas.serde import AvroSerde
 from schemas.serdes import decode_waiting_for_registry
@@ -29,41 +29,64 @@ class DeadLetters:
             Topics.DEAD_LETTERS.full_name(prefix), key_serializer="raw", value_serializer="raw"
         )
 
-    async def send(self, event: EventT[bytes], kind: str, error: BaseException) -> None:
-        """Publish the dead letter, count it and log where it came from."""
+    async def send(self, event: EventT[bytes], kind: str, error: BaseException | str) -> None:
+        """Dead-letter the record behind ``event``."""
         message = event.message
+        await self.send_raw(
+            message.topic, message.partition, message.offset, message.key, message.value, kind, error
+        )
+
+    async def send_raw(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        key: bytes | None,
+        value: bytes | None,
+        kind: str,
+        error: BaseException | str,
+    ) -> None:
+        """Publish a dead letter with headers naming its source, count it and log where it came from."""
         headers = {
-            "source-topic": message.topic.encode(),
-            "source-partition": str(message.partition).encode(),
-            "source-offset": str(message.offset).encode(),
+            "source-topic": topic.encode(),
+            "source-partition": str(partition).encode(),
+            "source-offset": str(offset).encode(),
             "service": self.service.encode(),
             "error-kind": kind.encode(),
-            "error": repr(error)[:1000].encode(),
+            "error": (error if isinstance(error, str) else repr(error))[:1000].encode(),
         }
-        await self.topic.send(key=message.key, value=message.value, headers=headers)
-        DEAD_LETTERS.labels(self.service, message.topic, kind).inc()
+        await self.topic.send(key=key, value=value, headers=headers)
+        DEAD_LETTERS.labels(self.service, topic, kind).inc()
         log.warning(
             "dead letter",
             extra={
-                "topic": message.topic,
-                "partition": message.partition,
-                "offset": message.offset,
+                "topic": topic,
+                "partition": partition,
+                "offset": offset,
                 "kind": kind,
-                "error": repr(error),
+                "error": str(error),
             },
         )
 
 
-async def consume(stream: StreamT[bytes], serde: AvroSerde, dead: DeadLetters, handle: Handler) -> None:
-    """Decode each record of ``stream`` and apply ``handle``; what fails goes to dead letters."""
+async def consume(
+    stream: StreamT[bytes], decoders: Mapping[str, AvroSerde | None], dead: DeadLetters, handle: Handler
+) -> None:
+    """Decode each record with its topic's serde (None: raw) and apply ``handle``.
+
+    What cannot be decoded or applied goes to dead letters, and the stream goes on.
+    """
     async for event in stream.events():
-        EVENTS_IN.labels(dead.service, event.message.topic).inc()
+        topic = event.message.topic
+        EVENTS_IN.labels(dead.service, topic).inc()
+        serde = decoders[topic]
         try:
-            record = await decode_waiting_for_registry(serde, event.message.value)
+            record = {} if serde is None else await decode_waiting_for_registry(serde, event.message.value)
         except DecodeError as exc:
             await dead.send(event, "decode", exc)
             continue
         try:
-            await handle(event, record)
+            with PROCESSING_SECONDS.labels(dead.service, topic).time():
+                await handle(event, record)
         except Exception as exc:  # noqa: BLE001 - any failure to apply one record must not stop the stream
             await dead.send(event, "apply", exc)

@@ -35,7 +35,16 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "currency": "EUR",
         "received_at": T0,
     },
-    "OrderAction": {"order_id": "o-1", "action": "SHIP", "requested_at": T0},
+    "OrderAction": {"order_id": "o-1", "action": "SHIP", "requested_at": T0, "action_id": "a-1"},
+    "OrderRejection": {
+        "rejection_id": "a-1",
+        "order_id": "o-1",
+        "customer_id": "c-1",
+        "request": "SHIP",
+        "reason": "SHIP_REQUIRES_PAID",
+        "state": "VALIDATED",
+        "rejected_at": T0,
+    },
     "Order": {
         "order_id": "o-1",
         "customer_id": "c-1",
@@ -49,6 +58,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "placed_at": T0,
         "updated_at": T0,
         "validated_at": None,
+        "payment_ids": [],
     },
     "OrderValidation": {
         "order_id": "o-1",

@@ -52,6 +52,7 @@ def test_damaged_real_records_raise_only_decode_error(cut: int, flip: int) -> No
         "placed_at": now,
         "updated_at": now,
         "validated_at": now,
+        "payment_ids": ["p-1"],
     }
     for serde in (SINGLE, CONFLUENT):
         data = bytearray(serde.encode(record))
@@ -94,6 +95,7 @@ def test_orders_round_trip(order_id: str, lines: list[dict[str, object]], millis
         "placed_at": when,
         "updated_at": when,
         "validated_at": None,
+        "payment_ids": [],
     }
     for serde in (SINGLE, CONFLUENT):
         assert serde.decode(serde.encode(record)) == record

@@ -28,6 +28,7 @@ def test_a_new_order_is_created_at_version_1() -> None:
         "placed_at": placed["placed_at"],
         "updated_at": NOW,
         "validated_at": None,
+        "payment_ids": [],
     }
 
 

@@ -1,0 +1,114 @@
+"""Reference data (customers, stock levels) replicated to every worker from its compacted topic.
+
+Each worker reads every partition itself (no consumer group), so a decision about any key can be
+made locally, whatever partitions the worker owns: the compacted topic is the view's changelog.
+``catch_up`` implements SPEC's "reference data first": before failing an order for a reason that
+depends on this data, read the topic up to its end offsets (bounded wait) and decide again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+from mode import Service
+
+from infra.metrics import EVENTS_IN, UNREADABLE
+from infra.settings import KafkaSettings
+from infra.topics import partitions_of
+from schemas.exceptions import DecodeError
+from schemas.serde import AvroSerde
+from schemas.serdes import decode_waiting_for_registry
+
+log = logging.getLogger(__name__)
+
+
+class ReferenceView(Service):
+    """The latest record per key of one compacted topic, kept current in the background."""
+
+    def __init__(self, kafka: KafkaSettings, serde: AvroSerde, service: str) -> None:
+        super().__init__()
+        self._kafka = kafka
+        self._serde = serde
+        self._service = service
+        self._data: dict[str, dict[str, Any]] = {}
+        self._consumer: AIOKafkaConsumer | None = None
+        self._partitions: list[TopicPartition] = []
+        self._applied: dict[TopicPartition, int] = {}
+        self._progress = asyncio.Event()
+        self.loaded = False
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The latest record of ``key``, if any."""
+        return self._data.get(key)
+
+    async def on_start(self) -> None:
+        """Assign every partition from the beginning and start reading."""
+        counts = await partitions_of(self._kafka, [self._serde.topic])
+        self._partitions = [TopicPartition(self._serde.topic, p) for p in range(counts[self._serde.topic])]
+        self._consumer = AIOKafkaConsumer(
+            **self._kafka.client_options(),
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+        await self._consumer.start()
+        self._consumer.assign(self._partitions)
+        await self._consumer.seek_to_beginning(*self._partitions)
+        self.add_future(self._read())
+        self.loaded = await self.catch_up(timeout_s=60)
+
+    async def on_stop(self) -> None:
+        """Close the consumer."""
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    async def _read(self) -> None:
+        """Apply records as they come; wake whoever waits in :meth:`catch_up`."""
+        assert self._consumer is not None  # noqa: S101 - set in on_start
+        while not self.should_stop:
+            try:
+                batches = await self._consumer.getmany(timeout_ms=200, max_records=5000)
+            except KafkaError as exc:
+                log.warning(
+                    "reference read failed; retrying", extra={"topic": self._serde.topic, "error": repr(exc)}
+                )
+                await asyncio.sleep(1)
+                continue
+            for tp, messages in batches.items():
+                for message in messages:
+                    await self._apply(message.key, message.value)
+                self._applied[tp] = messages[-1].offset + 1 if messages else self._applied.get(tp, 0)
+            for tp in self._partitions:  # also counts offsets skipped by compaction or markers
+                if tp not in batches:
+                    self._applied[tp] = max(self._applied.get(tp, 0), await self._consumer.position(tp))
+            self._progress.set()
+            self._progress = asyncio.Event()
+
+    async def _apply(self, key: bytes | None, value: bytes | None) -> None:
+        """Keep the record under its key; an unreadable one is counted and skipped."""
+        if key is None:
+            return
+        try:
+            record = await decode_waiting_for_registry(self._serde, value)
+        except DecodeError as exc:
+            UNREADABLE.labels(self._service, self._serde.topic).inc()
+            log.warning("unreadable reference record", extra={"topic": self._serde.topic, "error": str(exc)})
+            return
+        self._data[key.decode()] = record
+        EVENTS_IN.labels(self._service, self._serde.topic).inc()
+
+    async def catch_up(self, timeout_s: float) -> bool:
+        """Read up to the end offsets as of now; False if that took longer than ``timeout_s``."""
+        assert self._consumer is not None  # noqa: S101 - set in on_start
+        try:
+            async with asyncio.timeout(timeout_s):
+                targets = await self._consumer.end_offsets(self._partitions)
+                while any(self._applied.get(tp, 0) < targets[tp] for tp in self._partitions):
+                    await self._progress.wait()
+                return True
+        except TimeoutError:
+            return False
