@@ -118,7 +118,7 @@ RejectedRequest = Literal["PAYMENT", "CANCEL", "SHIP"]
 
 
 class OrderRejection(TypedDict):
-    """A payment or action the orders processor refused (topic order-rejections, key order_id); the order did not change."""
+    """A payment or action the orders processor refused, the order unchanged (topic order-rejections)."""
 
     rejection_id: str
     order_id: str
