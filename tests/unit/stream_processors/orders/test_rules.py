@@ -1,11 +1,38 @@
-"""The orders processor's rules, without Kafka."""
+"""The orders processor's rules, without Kafka: every transition, refusal and reason string."""
 
 from __future__ import annotations
+
+from typing import Any
+
+import pytest
 
 from stream_processors.orders import rules
 from tests.unit.schemas.samples import SAMPLES
 
 NOW = 1_795_870_800_000  # 2026-11-28T13:00:00Z
+LATER = NOW + 1000
+
+
+def created(total_lines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    placed = {
+        **SAMPLES["OrderPlaced"],
+        "items": total_lines or [{"sku": "a", "quantity": 2, "unit_price_cents": 500}],
+    }
+    order = rules.place(None, placed, NOW)
+    assert order is not None
+    return order
+
+
+def check(name: str, passed: bool = True, reasons: list[str] | None = None) -> dict[str, Any]:
+    return {"order_id": "o-1", "check": name, "passed": passed, "reasons": reasons or [], "checked_at": NOW}
+
+
+def payment(payment_id: str, amount: int, currency: str = "EUR") -> dict[str, Any]:
+    return {"payment_id": payment_id, "order_id": "o-1", "amount_cents": amount, "currency": currency}
+
+
+def in_state(state: str, **extra: Any) -> dict[str, Any]:
+    return {**created(), "state": state, **extra}
 
 
 def test_total_is_sum_of_quantity_times_unit_price() -> None:
@@ -14,8 +41,7 @@ def test_total_is_sum_of_quantity_times_unit_price() -> None:
 
 def test_a_new_order_is_created_at_version_1() -> None:
     placed = SAMPLES["OrderPlaced"]
-    order = rules.place(None, placed, NOW)
-    assert order == {
+    assert rules.place(None, placed, NOW) == {
         "order_id": "o-1",
         "customer_id": "c-1",
         "currency": "EUR",
@@ -33,6 +59,114 @@ def test_a_new_order_is_created_at_version_1() -> None:
 
 
 def test_a_repeated_order_id_is_ignored() -> None:
-    first = rules.place(None, SAMPLES["OrderPlaced"], NOW)
-    again = {**SAMPLES["OrderPlaced"], "currency": "USD"}
-    assert rules.place(first, again, NOW) is None
+    assert rules.place(created(), {**SAMPLES["OrderPlaced"], "currency": "USD"}, NOW) is None
+
+
+def test_validated_once_all_three_checks_passed_counted_per_check() -> None:
+    order, passed = created(), set[str]()
+    assert rules.validate(order, passed, check("DETAILS"), LATER).versions == []
+    assert rules.validate(order, passed, check("DETAILS"), LATER).versions == []  # repeated: nothing
+    assert rules.validate(order, passed, check("FRAUD"), LATER).versions == []
+    [validated] = rules.validate(order, passed, check("INVENTORY"), LATER).versions
+    assert (validated["state"], validated["version"], validated["validated_at"]) == ("VALIDATED", 2, LATER)
+
+
+def test_first_failing_check_decides_with_its_reasons() -> None:
+    order, passed = created(), {"DETAILS"}
+    [failed] = rules.validate(order, passed, check("INVENTORY", False, ["OUT_OF_STOCK:a"]), LATER).versions
+    assert (failed["state"], failed["reasons"], failed["version"]) == ("FAILED", ["OUT_OF_STOCK:a"], 2)
+
+
+@pytest.mark.parametrize("state", ["FAILED", "VALIDATED", "PAID", "SHIPPED", "CANCELLED"])
+def test_decided_orders_ignore_later_results(state: str) -> None:
+    order = in_state(state)
+    assert rules.validate(order, set(), check("FRAUD", False, ["FRAUD_LIMIT"]), LATER) == rules.Outcome()
+    assert rules.validate(order, {"DETAILS", "INVENTORY"}, check("FRAUD"), LATER) == rules.Outcome()
+
+
+def test_paid_before_validation_goes_validated_then_paid_in_records_of_their_own() -> None:
+    order = created()
+    [paid] = rules.pay(order, payment("p-1", 1000), NOW).versions
+    assert (paid["state"], paid["paid_cents"], paid["version"], paid["payment_ids"]) == (
+        "CREATED",
+        1000,
+        2,
+        ["p-1"],
+    )
+    validated, paid_state = rules.validate(paid, {"DETAILS", "FRAUD"}, check("INVENTORY"), LATER).versions
+    assert [(v["state"], v["version"]) for v in (validated, paid_state)] == [("VALIDATED", 3), ("PAID", 4)]
+
+
+def test_split_payments_make_it_paid_when_the_total_is_reached() -> None:
+    order = in_state("VALIDATED")
+    [first] = rules.pay(order, payment("p-1", 400), NOW).versions
+    assert (first["state"], first["paid_cents"]) == ("VALIDATED", 400)
+    [second] = rules.pay(first, payment("p-2", 600), NOW).versions
+    assert (second["state"], second["paid_cents"], second["version"]) == ("PAID", 1000, first["version"] + 1)
+
+
+def test_a_payment_id_counts_once() -> None:
+    [paid] = rules.pay(created(), payment("p-1", 300), NOW).versions
+    assert rules.pay(paid, payment("p-1", 300), NOW) == rules.Outcome()
+
+
+def test_a_payment_in_another_currency_is_refused() -> None:
+    outcome = rules.pay(created(), payment("p-1", 1000, "USD"), NOW)
+    assert outcome == rules.Outcome(rejection="CURRENCY_MISMATCH:USD")
+
+
+@pytest.mark.parametrize("state", ["FAILED", "SHIPPED", "CANCELLED"])
+def test_payments_are_refused_outside_created_validated_paid(state: str) -> None:
+    assert rules.pay(in_state(state), payment("p-1", 1), NOW) == rules.Outcome(
+        rejection=f"PAYMENT_NOT_ACCEPTED_IN_{state}"
+    )
+
+
+def test_overpaying_a_paid_order_is_counted() -> None:
+    [more] = rules.pay(in_state("PAID", paid_cents=1000), payment("p-9", 5), NOW).versions
+    assert (more["state"], more["paid_cents"]) == ("PAID", 1005)
+
+
+@pytest.mark.parametrize("state", ["CREATED", "VALIDATED", "PAID"])
+def test_cancel_is_accepted_before_shipping(state: str) -> None:
+    [cancelled] = rules.act(in_state(state), "CANCEL", NOW).versions
+    assert (cancelled["state"], cancelled["version"]) == ("CANCELLED", 2)
+
+
+@pytest.mark.parametrize("state", ["FAILED", "SHIPPED", "CANCELLED"])
+def test_cancel_is_refused_otherwise(state: str) -> None:
+    assert rules.act(in_state(state), "CANCEL", NOW) == rules.Outcome(
+        rejection=f"CANCEL_NOT_ALLOWED_IN_{state}"
+    )
+
+
+def test_ship_only_when_paid() -> None:
+    [shipped] = rules.act(in_state("PAID"), "SHIP", NOW).versions
+    assert shipped["state"] == "SHIPPED"
+    for state in ("CREATED", "VALIDATED", "FAILED", "SHIPPED", "CANCELLED"):
+        assert rules.act(in_state(state), "SHIP", NOW) == rules.Outcome(
+            rejection=f"SHIP_NOT_ALLOWED_IN_{state}"
+        )
+
+
+def test_validation_time_out_fails_only_created_orders_after_the_deadline() -> None:
+    order = created()
+    assert rules.time_out(order, deadline=LATER, now=LATER - 1) == rules.Outcome()
+    [failed] = rules.time_out(order, deadline=LATER, now=LATER).versions
+    assert (failed["state"], failed["reasons"]) == ("FAILED", ["VALIDATION_TIMEOUT"])
+    assert rules.time_out(in_state("VALIDATED"), deadline=LATER, now=LATER + 1) == rules.Outcome()
+
+
+def test_rejection_record_names_request_reason_and_state() -> None:
+    record = rules.rejection(
+        in_state("VALIDATED"), "a-1", "o-1", "SHIP", "SHIP_NOT_ALLOWED_IN_VALIDATED", NOW
+    )
+    assert record == {
+        "rejection_id": "a-1",
+        "order_id": "o-1",
+        "customer_id": "c-1",
+        "request": "SHIP",
+        "reason": "SHIP_NOT_ALLOWED_IN_VALIDATED",
+        "state": "VALIDATED",
+        "rejected_at": NOW,
+    }
