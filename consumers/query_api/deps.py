@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
+from consumers.query_api.projections.inventory import InventoryViews
 from consumers.query_api.projections.orders import OrderViews
 from consumers.query_api.settings import QuerySettings
 
@@ -16,6 +17,12 @@ def get_orders(request: Request) -> OrderViews:
     return views
 
 
+def get_inventory(request: Request) -> InventoryViews:
+    """The inventory read model."""
+    views: InventoryViews = request.app.state.inventory
+    return views
+
+
 def get_settings(request: Request) -> QuerySettings:
     """The app's settings."""
     settings: QuerySettings = request.app.state.settings
@@ -23,5 +30,6 @@ def get_settings(request: Request) -> QuerySettings:
 
 
 OrdersDep = Annotated[OrderViews, Depends(get_orders)]
+InventoryDep = Annotated[InventoryViews, Depends(get_inventory)]
 SettingsDep = Annotated[QuerySettings, Depends(get_settings)]
 PathId = Annotated[str, Path(pattern=ID_PATTERN)]

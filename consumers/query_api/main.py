@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from consumers.query_api.materializer import Materializer
+from consumers.query_api.projections.inventory import InventoryViews
 from consumers.query_api.projections.orders import OrderViews
-from consumers.query_api.routes import orders
+from consumers.query_api.routes import inventory, orders
 from consumers.query_api.settings import QuerySettings
 from infra.http import install_common
 from infra.logs import configure_logging
@@ -20,8 +21,9 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     """Build the app; the Kafka consumer starts in the lifespan, never at import."""
     settings = settings or QuerySettings()
     order_views = OrderViews()
+    inventory_views = InventoryViews()
     serdes = Serdes(settings.kafka, settings.registry)
-    materializer = Materializer(settings.kafka, serdes, [order_views])
+    materializer = Materializer(settings.kafka, serdes, [order_views, inventory_views])
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -38,12 +40,14 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.orders = order_views
+    app.state.inventory = inventory_views
 
     async def ready() -> dict[str, bool]:
         return {"kafka_caught_up": materializer.caught_up, "registry": await serdes.reachable()}
 
     install_common(app, ready, settings.max_body_bytes)
     app.include_router(orders.router)
+    app.include_router(inventory.router)
     return app
 
 

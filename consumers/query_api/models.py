@@ -17,6 +17,15 @@ class OrderLine(BaseModel):
     unit_price_cents: int
 
 
+class InventoryOut(BaseModel):
+    """Stock of a sku: available = on_hand − reserved (below 0 if stock was lowered under reservations)."""
+
+    sku: str
+    on_hand: int
+    reserved: int
+    available: int
+
+
 class OrderView(BaseModel):
     """Every field of the ``Order`` record; timestamps are ISO-8601 strings."""
 

@@ -130,3 +130,19 @@ def partition_of(key: str, partitions: int) -> int:
 
 
 _PARTITIONER = DefaultPartitioner()
+
+
+def sources(app: faust.App, names: Iterable[str], partitions: int) -> TopicT:
+    """One raw-bytes channel over several co-partitioned topics, for a single agent.
+
+    Marked internal so Faust creates the app's own topics among them (existing ones are kept).
+    """
+    return app.topic(
+        *names,
+        key_type=str,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=partitions,
+        internal=True,
+    )

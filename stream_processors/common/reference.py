@@ -35,6 +35,7 @@ class ReferenceView(Service):
         self._serde = serde
         self._service = service
         self._data: dict[str, dict[str, Any]] = {}
+        self._offsets: dict[str, int] = {}
         self._consumer: AIOKafkaConsumer | None = None
         self._partitions: list[TopicPartition] = []
         self._applied: dict[TopicPartition, int] = {}
@@ -44,6 +45,10 @@ class ReferenceView(Service):
     def get(self, key: str) -> dict[str, Any] | None:
         """The latest record of ``key``, if any."""
         return self._data.get(key)
+
+    def offset(self, key: str) -> int:
+        """The offset of the latest record of ``key`` (-1 if none): how new ``get(key)`` is."""
+        return self._offsets.get(key, -1)
 
     async def on_start(self) -> None:
         """Assign every partition from the beginning and start reading."""
@@ -80,7 +85,7 @@ class ReferenceView(Service):
                 continue
             for tp, messages in batches.items():
                 for message in messages:
-                    await self._apply(message.key, message.value)
+                    await self._apply(message.key, message.value, message.offset)
                 self._applied[tp] = messages[-1].offset + 1 if messages else self._applied.get(tp, 0)
             for tp in self._partitions:  # also counts offsets skipped by compaction or markers
                 if tp not in batches:
@@ -88,7 +93,7 @@ class ReferenceView(Service):
             self._progress.set()
             self._progress = asyncio.Event()
 
-    async def _apply(self, key: bytes | None, value: bytes | None) -> None:
+    async def _apply(self, key: bytes | None, value: bytes | None, offset: int) -> None:
         """Keep the record under its key; an unreadable one is counted and skipped."""
         if key is None:
             return
@@ -99,6 +104,7 @@ class ReferenceView(Service):
             log.warning("unreadable reference record", extra={"topic": self._serde.topic, "error": str(exc)})
             return
         self._data[key.decode()] = record
+        self._offsets[key.decode()] = offset
         EVENTS_IN.labels(self._service, self._serde.topic).inc()
 
     async def catch_up(self, timeout_s: float) -> bool:

@@ -23,6 +23,7 @@ from stream_processors.common.app import (
     prepared_serdes,
     raw_topic,
     record_table,
+    sources,
 )
 from stream_processors.common.dead_letters import DeadLetters, consume
 from stream_processors.orders import rules
@@ -145,9 +146,7 @@ def create_app(settings: OrdersSettings) -> faust.App:  # noqa: C901 - the handl
                         topic, part, offset, order_id.encode(), value, "unmatched", "no such order"
                     )
 
-    @app.agent(
-        app.topic(*decoders, key_type=str, value_type=bytes, key_serializer="raw", value_serializer="raw")
-    )
+    @app.agent(sources(app, decoders, kafka.partitions))
     async def orders_agent(stream: StreamT[bytes]) -> None:
         await consume(stream, decoders, dead, on_event)
 

@@ -1,0 +1,19 @@
+"""Stock per sku."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+
+from consumers.query_api.deps import InventoryDep, PathId
+from consumers.query_api.models import InventoryOut
+
+router = APIRouter(prefix="/v1/inventory", tags=["inventory"])
+
+
+@router.get("/{sku}", responses={404: {"description": "unknown sku"}})
+async def get_inventory(sku: PathId, inventory: InventoryDep) -> InventoryOut:
+    """On hand, reserved and available units of a sku."""
+    view = inventory.get(sku)
+    if view is None:
+        raise HTTPException(status_code=404, detail=f"sku {sku} not found")
+    return InventoryOut.model_validate(view)

@@ -1,0 +1,149 @@
+"""The inventory processor: check INVENTORY, reservations, and the only writer of ``inventory``.
+
+Stock lives with its sku, so an order's lines travel to their skus' partitions:
+
+1. ``orders`` (by order_id) → one request per sku (reserve on CREATED, release on FAILED or
+   CANCELLED, commit on SHIPPED) → internal ``-lines`` topic, keyed by sku;
+2. ``-lines`` + ``inventory-levels`` (both by sku) → the sku's stock table, ``InventoryView``
+   records, and per-line answers → internal ``-line-results`` topic, keyed by order_id;
+3. ``-line-results`` (by order_id) → once every line answered: the ``OrderValidation``, and the
+   release of whatever was reserved if any line did not fit (all or nothing).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import faust
+import orjson
+from faust.types import EventT, StreamT, TopicT
+
+from schemas.clock import now_ms
+from schemas.topics import Topics
+from stream_processors.common.app import json_table, make_app, prepared_serdes, raw_topic, sources
+from stream_processors.common.dead_letters import DeadLetters, consume
+from stream_processors.common.reference import ReferenceView
+from stream_processors.inventory import rules
+from stream_processors.inventory.settings import InventorySettings
+
+SERVICE = "inventory"
+NEEDS_REFERENCE = ("UNKNOWN_SKU:", "OUT_OF_STOCK:")
+
+
+def internal_topic(app: faust.App, suffix: str, partitions: int) -> TopicT:
+    """An internal raw-bytes topic of this app (JSON values: the processor's own contract)."""
+    return app.topic(
+        f"{app.conf.id}-{suffix}",
+        key_type=str,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=partitions,
+        internal=True,
+        retention=timedelta(days=7),
+    )
+
+
+def create_app(settings: InventorySettings) -> faust.App:  # noqa: C901 - agents share the app's tables
+    """The Faust app with its tables and three agents; nothing connects until the worker starts."""
+    kafka = settings.kafka
+    prefix = kafka.topic_prefix
+    app = make_app(SERVICE, settings)
+    serdes = prepared_serdes(app, settings, writes=[Topics.INVENTORY, Topics.ORDER_VALIDATIONS])
+    dead = DeadLetters(app, SERVICE, prefix)
+    levels = ReferenceView(kafka, serdes(Topics.INVENTORY_LEVELS), SERVICE)
+    app.add_dependency(levels)
+    stock = json_table(app, "stock", kafka)
+    answers = json_table(app, "answers", kafka)
+    lines = internal_topic(app, "lines", kafka.partitions)
+    results = internal_topic(app, "line-results", kafka.partitions)
+    views = raw_topic(app, Topics.INVENTORY, prefix)
+    validations = raw_topic(app, Topics.ORDER_VALIDATIONS, prefix)
+    orders_name = Topics.ORDERS.full_name(prefix)
+    levels_name = Topics.INVENTORY_LEVELS.full_name(prefix)
+
+    async def publish_view(sku: str, state: rules.Stock) -> None:
+        stock[sku] = state
+        await views.send(key=sku, value=serdes(Topics.INVENTORY).encode(rules.view(sku, state, now_ms())))
+
+    async def on_order(event: EventT[bytes], order: dict[str, Any]) -> None:
+        for request in rules.line_requests(order):
+            await lines.send(key=request["sku"], value=orjson.dumps(request))
+
+    async def reserve(request: dict[str, Any], state: rules.Stock) -> tuple[bool, str | None, bool]:
+        """Reserve, reading stock levels up to their end first if the answer would be no."""
+        sku = request["sku"]
+        ok, reason, changed = rules.reserve(state, request["order_id"], sku, request["quantity"])
+        if ok or not (reason or "").startswith(NEEDS_REFERENCE):
+            return ok, reason, changed
+        await levels.catch_up(settings.reference_wait_s)
+        latest = levels.get(sku)
+        if latest is None or not rules.set_level(state, latest["on_hand"], levels.offset(sku)):
+            return ok, reason, changed
+        ok, reason, _ = rules.reserve(state, request["order_id"], sku, request["quantity"])
+        return ok, reason, True
+
+    async def on_line(event: EventT[bytes], record: dict[str, Any]) -> None:
+        message = event.message
+        sku = str(event.key)
+        state = stock.get(sku) or rules.empty_stock()
+        if message.topic == levels_name:
+            if rules.set_level(state, record["on_hand"], message.offset):
+                await publish_view(sku, state)
+            return
+        request = orjson.loads(message.value or b"")
+        if request["op"] == "reserve":
+            ok, reason, changed = await reserve(request, state)
+            if changed:
+                await publish_view(sku, state)
+            answer = {**request, "ok": ok, "reason": reason}
+            await results.send(key=request["order_id"], value=orjson.dumps(answer))
+        elif (
+            rules.release(state, request["order_id"])
+            if request["op"] == "release"
+            else rules.commit(state, request["order_id"])
+        ):
+            await publish_view(sku, state)
+        else:
+            stock[sku] = state  # a closed reservation is remembered even when nothing was held
+
+    async def on_result(event: EventT[bytes], record: dict[str, Any]) -> None:
+        answer = orjson.loads(event.message.value or b"")
+        order_id = answer["order_id"]
+        state = answers.get(order_id) or {"results": {}, "decided": False}
+        if state["decided"]:
+            return
+        state["results"][answer["sku"]] = answer
+        decision = rules.decide(state["results"], answer["n"])
+        if decision is not None:
+            passed, reasons = decision
+            validation = {
+                "order_id": order_id,
+                "check": "INVENTORY",
+                "passed": passed,
+                "reasons": reasons,
+                "checked_at": now_ms(),
+            }
+            await validations.send(key=order_id, value=serdes(Topics.ORDER_VALIDATIONS).encode(validation))
+            if not passed:
+                for held in (a for a in state["results"].values() if a["ok"]):
+                    await lines.send(key=held["sku"], value=orjson.dumps({**held, "op": "release"}))
+            state["decided"] = True
+        answers[order_id] = state
+
+    @app.agent(raw_topic(app, Topics.ORDERS, prefix))
+    async def orders_agent(stream: StreamT[bytes]) -> None:
+        await consume(stream, {orders_name: serdes(Topics.ORDERS)}, dead, on_order)
+
+    stock_inputs = {lines.get_topic_name(): None, levels_name: serdes(Topics.INVENTORY_LEVELS)}
+
+    @app.agent(sources(app, stock_inputs, kafka.partitions))
+    async def stock_agent(stream: StreamT[bytes]) -> None:
+        await consume(stream, stock_inputs, dead, on_line)
+
+    @app.agent(results)
+    async def results_agent(stream: StreamT[bytes]) -> None:
+        await consume(stream, {results.get_topic_name(): None}, dead, on_result)
+
+    return app

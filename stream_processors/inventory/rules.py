@@ -1,0 +1,117 @@
+"""Stock and reservation rules of the inventory processor (SPEC §3, check INVENTORY).
+
+State per sku: ``on_hand`` (None while the sku is unknown), the offset of the last stock level
+applied, open reservations by order_id, and the orders whose reservation is closed (released or
+committed), so a late or repeated request never counts an order twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from schemas.clock import EpochMillis
+
+Stock = dict[str, Any]
+RELEASE_STATES = frozenset({"FAILED", "CANCELLED"})
+
+
+def empty_stock() -> Stock:
+    """A sku nobody has set yet."""
+    return {"on_hand": None, "level_offset": -1, "reserved": {}, "closed": {}}
+
+
+def line_requests(order: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What an ``Order`` version asks of each sku: reserve (CREATED v1), release or commit.
+
+    Lines of one sku are summed (a duplicated sku fails DETAILS, but its stock is still one
+    reservation), and ``n`` tells the aggregator how many answers make the order complete.
+    """
+    if order["state"] == "CREATED" and order["version"] == 1:
+        op = "reserve"
+    elif order["state"] in RELEASE_STATES:
+        op = "release"
+    elif order["state"] == "SHIPPED":
+        op = "commit"
+    else:
+        return []
+    quantities: dict[str, int] = {}
+    for line in order["items"]:
+        quantities[line["sku"]] = quantities.get(line["sku"], 0) + int(line["quantity"])
+    return [
+        {
+            "op": op,
+            "order_id": order["order_id"],
+            "sku": sku,
+            "quantity": qty,
+            "index": i,
+            "n": len(quantities),
+        }
+        for i, (sku, qty) in enumerate(quantities.items())
+    ]
+
+
+def reserved(stock: Stock) -> int:
+    """Units held by open reservations."""
+    return sum(stock["reserved"].values())
+
+
+def available(stock: Stock) -> int:
+    """on_hand − reserved (may go below 0 when stock is lowered under the reservations)."""
+    return int(stock["on_hand"] or 0) - reserved(stock)
+
+
+def reserve(stock: Stock, order_id: str, sku: str, quantity: int) -> tuple[bool, str | None, bool]:
+    """Try to reserve: (fits, reason if not, whether the stock changed). Idempotent per order."""
+    if order_id in stock["reserved"]:
+        return True, None, False
+    if order_id in stock["closed"]:
+        return False, f"ALREADY_{stock['closed'][order_id]}:{sku}", False
+    if stock["on_hand"] is None:
+        return False, f"UNKNOWN_SKU:{sku}", False
+    if available(stock) < quantity:
+        return False, f"OUT_OF_STOCK:{sku}", False
+    stock["reserved"][order_id] = quantity
+    return True, None, True
+
+
+def release(stock: Stock, order_id: str) -> bool:
+    """Drop the order's reservation (if any) for good; True if the stock changed."""
+    if order_id in stock["closed"]:
+        return False
+    stock["closed"][order_id] = "RELEASED"
+    return stock["reserved"].pop(order_id, None) is not None
+
+
+def commit(stock: Stock, order_id: str) -> bool:
+    """The order shipped: on_hand and reserved both drop by its quantity; True if changed."""
+    quantity = stock["reserved"].pop(order_id, None)
+    if quantity is None:
+        return False
+    stock["closed"][order_id] = "COMMITTED"
+    stock["on_hand"] = int(stock["on_hand"] or 0) - quantity
+    return True
+
+
+def set_level(stock: Stock, on_hand: int, offset: int) -> bool:
+    """Apply an operator's stock level (once, in offset order); reservations are left alone."""
+    if offset <= stock["level_offset"]:
+        return False
+    stock["on_hand"], stock["level_offset"] = on_hand, offset
+    return True
+
+
+def view(sku: str, stock: Stock, now: EpochMillis) -> dict[str, Any]:
+    """The ``InventoryView`` record of a sku."""
+    on_hand = int(stock["on_hand"] or 0)
+    held = reserved(stock)
+    return {"sku": sku, "on_hand": on_hand, "reserved": held, "available": on_hand - held, "updated_at": now}
+
+
+def decide(results: Mapping[str, Mapping[str, Any]], n: int) -> tuple[bool, list[str]] | None:
+    """Once all ``n`` line results are in: (passed, reasons in line order); None until then."""
+    if len(results) < n:
+        return None
+    ordered = sorted(results.values(), key=lambda r: r["index"])
+    reasons = [r["reason"] for r in ordered if not r["ok"]]
+    return not reasons, reasons

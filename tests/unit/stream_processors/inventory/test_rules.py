@@ -1,0 +1,95 @@
+"""Inventory rules without Kafka: requests per sku, reservations, release, commit, levels, decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stream_processors.inventory import rules
+
+NOW = 1_795_870_800_000
+
+
+def order(state: str, version: int, items: list[tuple[str, int]]) -> dict[str, Any]:
+    lines = [{"sku": sku, "quantity": qty, "unit_price_cents": 100} for sku, qty in items]
+    return {"order_id": "o-1", "state": state, "version": version, "items": lines}
+
+
+def stock(on_hand: int | None, **reserved: int) -> rules.Stock:
+    state = rules.empty_stock()
+    state["on_hand"] = on_hand
+    state["reserved"] = dict(reserved)
+    return state
+
+
+def test_created_order_asks_each_sku_once_with_summed_quantities() -> None:
+    requests = rules.line_requests(order("CREATED", 1, [("a", 2), ("b", 1), ("a", 3)]))
+    assert [(r["op"], r["sku"], r["quantity"], r["index"], r["n"]) for r in requests] == [
+        ("reserve", "a", 5, 0, 2),
+        ("reserve", "b", 1, 1, 2),
+    ]
+
+
+def test_later_versions_release_commit_or_ask_nothing() -> None:
+    assert {r["op"] for r in rules.line_requests(order("FAILED", 2, [("a", 1)]))} == {"release"}
+    assert {r["op"] for r in rules.line_requests(order("CANCELLED", 4, [("a", 1)]))} == {"release"}
+    assert {r["op"] for r in rules.line_requests(order("SHIPPED", 5, [("a", 1)]))} == {"commit"}
+    for state, version in (("CREATED", 2), ("VALIDATED", 2), ("PAID", 3)):
+        assert rules.line_requests(order(state, version, [("a", 1)])) == []
+
+
+def test_reserve_when_available_and_idempotently() -> None:
+    state = stock(5)
+    assert rules.reserve(state, "o-1", "a", 5) == (True, None, True)
+    assert rules.reserve(state, "o-1", "a", 5) == (True, None, False)
+    assert (rules.reserved(state), rules.available(state)) == (5, 0)
+
+
+def test_out_of_stock_and_unknown_sku_reasons() -> None:
+    assert rules.reserve(stock(4, other=1), "o-1", "a", 4) == (False, "OUT_OF_STOCK:a", False)
+    assert rules.reserve(stock(None), "o-1", "zz", 1) == (False, "UNKNOWN_SKU:zz", False)
+
+
+def test_release_frees_units_once_and_blocks_a_late_reserve() -> None:
+    state = stock(5, **{"o-1": 3})
+    assert rules.release(state, "o-1") is True
+    assert rules.release(state, "o-1") is False
+    assert rules.available(state) == 5
+    assert rules.reserve(state, "o-1", "a", 3) == (False, "ALREADY_RELEASED:a", False)
+
+
+def test_commit_drops_on_hand_and_reserved_by_the_quantity() -> None:
+    state = stock(10, **{"o-1": 3, "o-2": 2})
+    assert rules.commit(state, "o-1") is True
+    assert (state["on_hand"], rules.reserved(state), rules.available(state)) == (7, 2, 5)
+    assert rules.commit(state, "o-1") is False
+    assert state["on_hand"] == 7
+
+
+def test_levels_replace_on_hand_in_offset_order_and_keep_reservations() -> None:
+    state = stock(10, **{"o-1": 8})
+    assert rules.set_level(state, 3, offset=4) is True
+    assert rules.set_level(state, 50, offset=4) is False  # the same record again
+    assert rules.set_level(state, 50, offset=2) is False  # older
+    assert (state["on_hand"], rules.reserved(state), rules.available(state)) == (3, 8, -5)
+
+
+def test_view_record() -> None:
+    assert rules.view("a", stock(10, **{"o-1": 4}), NOW) == {
+        "sku": "a",
+        "on_hand": 10,
+        "reserved": 4,
+        "available": 6,
+        "updated_at": NOW,
+    }
+
+
+def test_decision_waits_for_every_line_and_lists_reasons_in_line_order() -> None:
+    one = {"b": {"index": 1, "ok": False, "reason": "OUT_OF_STOCK:b"}}
+    assert rules.decide(one, 3) is None
+    results = {
+        **one,
+        "c": {"index": 2, "ok": False, "reason": "UNKNOWN_SKU:c"},
+        "a": {"index": 0, "ok": True, "reason": None},
+    }
+    assert rules.decide(results, 3) == (False, ["OUT_OF_STOCK:b", "UNKNOWN_SKU:c"])
+    assert rules.decide({"a": {"index": 0, "ok": True, "reason": None}}, 1) == (True, [])
