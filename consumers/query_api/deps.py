@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
+from consumers.query_api.projections.customers import CustomerViews, NotificationViews
 from consumers.query_api.projections.inventory import InventoryViews
 from consumers.query_api.projections.orders import OrderViews
 from consumers.query_api.settings import QuerySettings
@@ -23,6 +24,18 @@ def get_inventory(request: Request) -> InventoryViews:
     return views
 
 
+def get_customers(request: Request) -> CustomerViews:
+    """The customers read model."""
+    views: CustomerViews = request.app.state.customers
+    return views
+
+
+def get_notifications(request: Request) -> NotificationViews:
+    """The notifications read model."""
+    views: NotificationViews = request.app.state.notifications
+    return views
+
+
 def get_settings(request: Request) -> QuerySettings:
     """The app's settings."""
     settings: QuerySettings = request.app.state.settings
@@ -31,5 +44,7 @@ def get_settings(request: Request) -> QuerySettings:
 
 OrdersDep = Annotated[OrderViews, Depends(get_orders)]
 InventoryDep = Annotated[InventoryViews, Depends(get_inventory)]
+CustomersDep = Annotated[CustomerViews, Depends(get_customers)]
+NotificationsDep = Annotated[NotificationViews, Depends(get_notifications)]
 SettingsDep = Annotated[QuerySettings, Depends(get_settings)]
 PathId = Annotated[str, Path(pattern=ID_PATTERN)]

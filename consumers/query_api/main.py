@@ -8,9 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from consumers.query_api.materializer import Materializer
+from consumers.query_api.projections.base import Projection
+from consumers.query_api.projections.customers import CustomerViews, NotificationViews
 from consumers.query_api.projections.inventory import InventoryViews
 from consumers.query_api.projections.orders import OrderViews
-from consumers.query_api.routes import inventory, orders
+from consumers.query_api.routes import customers, inventory, orders
 from consumers.query_api.settings import QuerySettings
 from infra.http import install_common
 from infra.logs import configure_logging
@@ -22,8 +24,11 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     settings = settings or QuerySettings()
     order_views = OrderViews()
     inventory_views = InventoryViews()
+    customer_views = CustomerViews()
+    notification_views = NotificationViews()
     serdes = Serdes(settings.kafka, settings.registry)
-    materializer = Materializer(settings.kafka, serdes, [order_views, inventory_views])
+    projections: list[Projection] = [order_views, inventory_views, customer_views, notification_views]
+    materializer = Materializer(settings.kafka, serdes, projections)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -41,6 +46,8 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.orders = order_views
     app.state.inventory = inventory_views
+    app.state.customers = customer_views
+    app.state.notifications = notification_views
 
     async def ready() -> dict[str, bool]:
         return {"kafka_caught_up": materializer.caught_up, "registry": await serdes.reachable()}
@@ -48,6 +55,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     install_common(app, ready, settings.max_body_bytes)
     app.include_router(orders.router)
     app.include_router(inventory.router)
+    app.include_router(customers.router)
     return app
 
 

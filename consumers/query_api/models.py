@@ -17,6 +17,42 @@ class OrderLine(BaseModel):
     unit_price_cents: int
 
 
+class CustomerOut(BaseModel):
+    """A customer as last set."""
+
+    customer_id: str
+    name: str
+    email: str
+    tier: Literal["BRONZE", "SILVER", "GOLD", "PLATINUM"]
+    blocked: bool
+    updated_at: str
+
+
+class NotificationOut(BaseModel):
+    """An e-mail the shop sent."""
+
+    notification_id: str
+    customer_id: str
+    email: str
+    order_id: str
+    kind: Literal[
+        "ORDER_CONFIRMED",
+        "ORDER_FAILED",
+        "PAYMENT_RECEIVED",
+        "ORDER_SHIPPED",
+        "ORDER_CANCELLED",
+        "ACTION_REJECTED",
+    ]
+    text: str
+    created_at: str
+
+
+class NotificationsOut(BaseModel):
+    """Notifications, newest first."""
+
+    notifications: list[NotificationOut]
+
+
 class InventoryOut(BaseModel):
     """Stock of a sku: available = on_hand − reserved (below 0 if stock was lowered under reservations)."""
 

@@ -13,6 +13,7 @@ import pytest
 from infra.services import SERVICES
 from infra.settings import KafkaSettings
 from infra.topics import ensure_topics
+from tests.e2e.shop import Shop
 from tests.helpers.processes import free_port, running
 
 
@@ -52,3 +53,9 @@ async def query(system: System) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client of query-api."""
     async with httpx.AsyncClient(base_url=system.query, timeout=70) as client:
         yield client
+
+
+@pytest.fixture
+def shop(ingest: httpx.AsyncClient, query: httpx.AsyncClient) -> Shop:
+    """The shop as a user drives it."""
+    return Shop(ingest, query)
