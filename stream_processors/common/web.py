@@ -33,4 +33,4 @@ def install_pages(app: faust.App, serdes: Serdes) -> None:
 
     @app.page("/metrics")
     async def metrics(view: View, request: Request) -> Response:
-        return view.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+        return view.bytes(generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -41,6 +41,7 @@ class Running:
     port: int
     proc: subprocess.Popen[bytes]
     log: Path
+    env: Mapping[str, str]
 
     @property
     def url(self) -> str:
@@ -63,6 +64,15 @@ class Running:
             time.sleep(0.2)
         pytest.fail(f"{self.service.name} not ready in {timeout_s}s:\n{self.log.read_text()[-3000:]}")
 
+    def kill(self) -> None:
+        """SIGKILL: a crash, no clean shutdown."""
+        self.proc.kill()
+        self.proc.wait()
+
+    def restart(self) -> None:
+        """Start the same service again, same port and environment (its log is appended)."""
+        self.proc = _spawn(self.service, self.env, self.log, append=True)
+
     def stop(self, timeout_s: float = 20) -> None:
         """SIGTERM, then SIGKILL if it has not exited in time."""
         self.proc.terminate()
@@ -73,15 +83,19 @@ class Running:
             self.proc.wait()
 
 
+def _spawn(svc: Service, env: Mapping[str, str], log: Path, append: bool = False) -> subprocess.Popen[bytes]:
+    """The service's process, its output going to ``log``."""
+    argv = svc.argv()  # built from infra.services, never from input
+    with log.open("ab" if append else "wb") as out:
+        return subprocess.Popen(argv, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+
+
 def start(svc: Service, port: int, env: Mapping[str, str], tag: str = "") -> Running:
     """Start ``svc`` on ``port`` with ``env`` added to this process's environment."""
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log = LOG_DIR / f"{tag}{svc.name}-{port}.log"
-    full_env = {**os.environ, **env, svc.port_env: str(port)}
-    argv = svc.argv()  # built from infra.services, never from input
-    with log.open("wb") as out:
-        proc = subprocess.Popen(argv, env=full_env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
-    return Running(svc, port, proc, log)
+    full_env = {**env, svc.port_env: str(port)}
+    return Running(svc, port, _spawn(svc, full_env, log), log, full_env)
 
 
 @contextmanager
