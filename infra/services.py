@@ -26,9 +26,8 @@ SERVICES: tuple[Service, ...] = (
     Service("ingest-api", "producers.ingest_api", "INGEST_PORT", 8000, http_api=True),
     Service("query-api", "consumers.query_api", "QUERY_PORT", 8001, http_api=True),
     Service("orders", "stream_processors.orders", "ORDERS_WEB_PORT", 8101, ("worker",)),
+    Service("order-details", "stream_processors.order_details", "DETAILS_WEB_PORT", 8102, ("worker",)),
     Service("inventory", "stream_processors.inventory", "INVENTORY_WEB_PORT", 8103, ("worker",)),
+    Service("fraud", "stream_processors.fraud", "FRAUD_WEB_PORT", 8104, ("worker",)),
     Service("notifications", "stream_processors.notifications", "NOTIFY_WEB_PORT", 8105, ("worker",)),
 )
-# joining as they are built:
-# Service("order-details", "stream_processors.order_details", "DETAILS_WEB_PORT", 8102, ("worker",)),
-# Service("fraud", "stream_processors.fraud", "FRAUD_WEB_PORT", 8104, ("worker",)),

@@ -1,0 +1,74 @@
+"""The fraud processor: the FRAUD check of every new order (one writer of its results).
+
+``orders`` is keyed by order_id but the check is per customer, so:
+
+1. ``orders`` → each new order (CREATED, version 1), its bytes unchanged → internal
+   ``-orders-by-customer`` topic, keyed by customer_id;
+2. ``-orders-by-customer`` → the customer's recent orders table → ``order-validations``.
+
+It reads ``orders`` rather than ``order-requests``: an ignored re-post never counts.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import faust
+from faust.types import EventT, StreamT
+
+from schemas.clock import now_ms
+from schemas.topics import Topics
+from stream_processors.common.app import json_table, make_app, prepared_serdes, raw_topic
+from stream_processors.common.dead_letters import DeadLetters, consume
+from stream_processors.fraud import rules
+from stream_processors.fraud.settings import FraudSettings
+
+SERVICE = "fraud"
+
+
+def create_app(settings: FraudSettings) -> faust.App:
+    """The Faust app with its recent-orders table and its two agents."""
+    kafka = settings.kafka
+    prefix = kafka.topic_prefix
+    app = make_app(SERVICE, settings)
+    serdes = prepared_serdes(app, settings, writes=[Topics.ORDER_VALIDATIONS])
+    dead = DeadLetters(app, SERVICE, prefix)
+    recent = json_table(app, "recent", kafka)  # customer_id → entries of rules.Entry
+    orders = raw_topic(app, Topics.ORDERS, prefix)
+    by_customer = app.topic(
+        f"{app.conf.id}-orders-by-customer",
+        key_type=str,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=kafka.partitions,
+        internal=True,
+        retention=timedelta(days=7),
+    )
+    validations = raw_topic(app, Topics.ORDER_VALIDATIONS, prefix)
+    window_ms = int(settings.window_s * 1000)
+
+    async def forward(event: EventT[bytes], order: dict[str, Any]) -> None:
+        if rules.is_new(order):
+            await by_customer.send(key=order["customer_id"], value=event.message.value)
+
+    async def check(event: EventT[bytes], order: dict[str, Any]) -> None:
+        customer_id = order["customer_id"]
+        decision = rules.check(recent.get(customer_id, []), order, settings.limit_cents, window_ms)
+        if not decision.repeated:
+            recent[customer_id] = decision.entries
+        validation = rules.validation(order["order_id"], decision.passed, now_ms())
+        await validations.send(
+            key=order["order_id"], value=serdes(Topics.ORDER_VALIDATIONS).encode(validation)
+        )
+
+    @app.agent(orders)
+    async def forward_agent(stream: StreamT[bytes]) -> None:
+        await consume(stream, {orders.get_topic_name(): serdes(Topics.ORDERS)}, dead, forward)
+
+    @app.agent(by_customer)
+    async def fraud_agent(stream: StreamT[bytes]) -> None:
+        await consume(stream, {by_customer.get_topic_name(): serdes(Topics.ORDERS)}, dead, check)
+
+    return app

@@ -1,0 +1,68 @@
+"""The DETAILS check (SPEC §3) as plain functions over records: why an order fails, if it does."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from schemas.clock import EpochMillis
+
+Record = dict[str, Any]
+CHECK = "DETAILS"
+MAX_TOTAL_CENTS = 100_000_000
+UNKNOWN_CUSTOMER = "UNKNOWN_CUSTOMER"
+CUSTOMER_BLOCKED = "CUSTOMER_BLOCKED"
+TOTAL_TOO_LARGE = "TOTAL_TOO_LARGE"
+DUPLICATE_SKU = "DUPLICATE_SKU:"
+REFERENCE_REASONS = frozenset({UNKNOWN_CUSTOMER, CUSTOMER_BLOCKED})
+
+
+def is_new(order: Mapping[str, Any]) -> bool:
+    """Whether ``order`` is the first record of an order (CREATED, version 1): the one to check."""
+    return bool(order["state"] == "CREATED" and order["version"] == 1)
+
+
+def customer_reasons(customer: Mapping[str, Any] | None) -> list[str]:
+    """UNKNOWN_CUSTOMER when there is no such customer, CUSTOMER_BLOCKED when it is blocked."""
+    if customer is None:
+        return [UNKNOWN_CUSTOMER]
+    if customer.get("blocked", False):
+        return [CUSTOMER_BLOCKED]
+    return []
+
+
+def duplicate_skus(items: Sequence[Mapping[str, Any]]) -> list[str]:
+    """``DUPLICATE_SKU:<sku>`` once per sku on more than one line, in order of first appearance."""
+    counts = Counter(str(line["sku"]) for line in items)
+    return [f"{DUPLICATE_SKU}{sku}" for sku, count in counts.items() if count > 1]
+
+
+def total_reasons(total_cents: int) -> list[str]:
+    """TOTAL_TOO_LARGE above 100,000,000 cents (exactly that much passes)."""
+    return [TOTAL_TOO_LARGE] if total_cents > MAX_TOTAL_CENTS else []
+
+
+def reasons(order: Mapping[str, Any], customer: Mapping[str, Any] | None) -> list[str]:
+    """Every reason ``order`` fails DETAILS for: customer first, then duplicate skus, then total."""
+    return [
+        *customer_reasons(customer),
+        *duplicate_skus(order["items"]),
+        *total_reasons(int(order["total_cents"])),
+    ]
+
+
+def needs_reference(found: Iterable[str]) -> bool:
+    """Whether a reason depends on customer data that might not have been read yet."""
+    return any(reason in REFERENCE_REASONS for reason in found)
+
+
+def validation(order_id: str, found: Sequence[str], now: EpochMillis) -> Record:
+    """The ``OrderValidation`` of the DETAILS check: passed when no reason was found."""
+    return {
+        "order_id": order_id,
+        "check": CHECK,
+        "passed": not found,
+        "reasons": list(found),
+        "checked_at": now,
+    }

@@ -1,0 +1,247 @@
+"""The DETAILS and FRAUD checks on a real broker: orders in, the exact validations out."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from infra.services import Service
+from infra.settings import KafkaSettings, RegistrySettings
+from infra.topics import ensure_topics
+from schemas.clock import now_ms
+from schemas.serdes import Serdes
+from schemas.topics import Topics, TopicSpec
+from stream_processors.common.app import partition_of
+from tests.helpers.processes import running
+
+DETAILS = Service("order-details", "stream_processors.order_details", "DETAILS_WEB_PORT", 8102, ("worker",))
+FRAUD = Service("fraud", "stream_processors.fraud", "FRAUD_WEB_PORT", 8104, ("worker",))
+LIMIT = 200_000
+MINUTE = 60_000
+CROWD = 5000  # customers written just before the one that matters: the view is still reading them
+Result = tuple[bool, list[str]]  # passed, reasons
+Outcome = dict[str, Result]  # check → its one result
+PASS: Result = (True, [])
+
+
+def uid(stem: str) -> str:
+    """An id no other test uses."""
+    return f"{stem}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="module")
+def checks(kafka: str, schema_registry: str) -> Iterator[KafkaSettings]:
+    """Both check processors, on topics of their own."""
+    settings = KafkaSettings(bootstrap_servers=kafka, topic_prefix=f"{uid('checks')}.")
+    asyncio.run(ensure_topics(settings))
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "KAFKA_TOPIC_PREFIX": settings.topic_prefix,
+        "SCHEMA_REGISTRY_URL": schema_registry,
+        "FRAUD_LIMIT_CENTS": str(LIMIT),
+        "FRAUD_WINDOW_S": "3600",
+    }
+    with running([DETAILS, FRAUD], env, tag="checks-"):
+        yield settings
+
+
+@dataclass
+class Shop:
+    """Writes customers and new orders straight to their topics and reads the validations back."""
+
+    settings: KafkaSettings
+    serdes: Serdes
+    producer: AIOKafkaProducer
+    consumer: AIOKafkaConsumer
+    seen: dict[str, dict[str, list[Result]]] = field(default_factory=dict)  # order_id → check → results
+    sent: dict[str, bytes] = field(default_factory=dict)
+
+    async def customer(self, customer_id: str, blocked: bool = False) -> None:
+        """Set a customer (acknowledged by Kafka when this returns)."""
+        record = {
+            "customer_id": customer_id,
+            "name": "Ann Lee",
+            "email": f"{customer_id}@example.com",
+            "blocked": blocked,
+            "updated_at": now_ms(),
+        }
+        await self.send(Topics.CUSTOMERS, customer_id, record)
+
+    async def crowd(self, count: int) -> None:
+        """Write ``count`` other customers at once: a backlog the customers view has to read first."""
+        topic = Topics.CUSTOMERS.full_name(self.settings.topic_prefix)
+        serde = self.serdes(Topics.CUSTOMERS)
+        sent = []
+        for _ in range(count):
+            customer_id = uid("crowd")
+            record = {"customer_id": customer_id, "name": "-", "email": "-", "updated_at": now_ms()}
+            sent.append(await self.producer.send(topic, serde.encode(record), key=customer_id.encode()))
+        await asyncio.gather(*sent)
+
+    async def order(self, customer_id: str, *lines: tuple[str, int], **changes: Any) -> str:
+        """Write a CREATED v1 order of ``lines`` (sku, unit price, quantity 1); its order_id."""
+        items = [{"sku": sku, "quantity": 1, "unit_price_cents": price} for sku, price in lines]
+        record = {
+            "order_id": uid("o"),
+            "customer_id": customer_id,
+            "currency": "EUR",
+            "items": items,
+            "total_cents": sum(price for _, price in lines),
+            "state": "CREATED",
+            "version": 1,
+            "placed_at": now_ms(),
+            "updated_at": now_ms(),
+            **changes,
+        }
+        order_id = str(record["order_id"])
+        self.sent[order_id] = await self.send(Topics.ORDERS, order_id, record)
+        return order_id
+
+    async def resend(self, order_id: str) -> None:
+        """Write the order's last record again, byte for byte: what a redelivery looks like."""
+        topic = Topics.ORDERS.full_name(self.settings.topic_prefix)
+        await self.producer.send_and_wait(topic, self.sent[order_id], key=order_id.encode())
+
+    async def send(self, spec: TopicSpec, key: str, record: dict[str, Any]) -> bytes:
+        """Encode ``record`` for ``spec``'s topic, wait for the broker's acknowledgement; the bytes."""
+        value = self.serdes(spec).encode(record)
+        await self.producer.send_and_wait(spec.full_name(self.settings.topic_prefix), value, key=key.encode())
+        return value
+
+    async def outcomes(self, *order_ids: str, timeout_s: float = 60) -> list[Outcome]:
+        """The DETAILS and FRAUD results of ``order_ids``; fails if one is missing in time or repeated."""
+        decoder = self.serdes(Topics.ORDER_VALIDATIONS)
+        async with asyncio.timeout(timeout_s):
+            while not all(len(self.seen.get(o, {})) == 2 for o in order_ids):
+                for messages in (await self.consumer.getmany(timeout_ms=500)).values():
+                    for message in messages:
+                        v = decoder.decode(message.value)
+                        assert message.key == v["order_id"].encode()
+                        results = self.seen.setdefault(v["order_id"], {}).setdefault(v["check"], [])
+                        results.append((v["passed"], v["reasons"]))
+        for order_id in order_ids:
+            assert all(len(results) == 1 for results in self.seen[order_id].values()), self.seen[order_id]
+        return [{check: results[0] for check, results in self.seen[o].items()} for o in order_ids]
+
+    async def outcome(self, order_id: str) -> Outcome:
+        """The DETAILS and FRAUD results of one order."""
+        [found] = await self.outcomes(order_id)
+        return found
+
+
+@pytest.fixture
+async def shop(checks: KafkaSettings, registry_settings: RegistrySettings) -> AsyncIterator[Shop]:
+    """A shop on the processors' topics, reading validations from the beginning."""
+    producer = AIOKafkaProducer(bootstrap_servers=checks.servers, acks="all")
+    consumer = AIOKafkaConsumer(
+        Topics.ORDER_VALIDATIONS.full_name(checks.topic_prefix),
+        bootstrap_servers=checks.servers,
+        auto_offset_reset="earliest",
+        group_id=None,
+    )
+    await producer.start()
+    await consumer.start()
+    serdes = Serdes(checks, registry_settings)
+    try:
+        yield Shop(checks, serdes, producer, consumer)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+        serdes.close()
+
+
+async def test_each_details_reason_and_the_fraud_limit_of_single_orders(shop: Shop) -> None:
+    ann, bob, cat, dan, eve, fay = (uid(name) for name in ("ann", "bob", "cat", "dan", "eve", "fay"))
+    await shop.customer(ann)
+    await shop.customer(bob, blocked=True)
+    await shop.customer(fay, blocked=True)
+    for customer_id in (cat, dan, eve):
+        await shop.customer(customer_id)
+    orders = [
+        await shop.order(ann, ("a", 100), ("b", 200)),
+        await shop.order(uid("nobody"), ("a", 100)),
+        await shop.order(bob, ("a", 100)),
+        await shop.order(cat, ("b", 1), ("a", 2), ("c", 3), ("a", 4), ("b", 5), ("a", 6)),
+        await shop.order(dan, ("a", 100_000_000)),
+        await shop.order(eve, ("a", 100_000_000), ("b", 1)),
+        await shop.order(fay, ("x", 99_999_999), ("x", 2)),
+    ]
+    fraud_limit = (False, ["FRAUD_LIMIT"])
+    assert await shop.outcomes(*orders) == [
+        {"DETAILS": PASS, "FRAUD": PASS},
+        {"DETAILS": (False, ["UNKNOWN_CUSTOMER"]), "FRAUD": PASS},
+        {"DETAILS": (False, ["CUSTOMER_BLOCKED"]), "FRAUD": PASS},
+        {"DETAILS": (False, ["DUPLICATE_SKU:b", "DUPLICATE_SKU:a"]), "FRAUD": PASS},
+        {"DETAILS": PASS, "FRAUD": fraud_limit},
+        {"DETAILS": (False, ["TOTAL_TOO_LARGE"]), "FRAUD": fraud_limit},
+        {
+            "DETAILS": (False, ["CUSTOMER_BLOCKED", "DUPLICATE_SKU:x", "TOTAL_TOO_LARGE"]),
+            "FRAUD": fraud_limit,
+        },
+    ]
+
+
+async def test_fraud_sums_a_customers_orders_of_the_trailing_hour_by_placed_at(shop: Shop) -> None:
+    ann = uid("ann")
+    await shop.customer(ann)
+    t = now_ms() - 2 * 60 * MINUTE
+    steps = [  # placed_at, total_cents, FRAUD passed: one at a time, so they are seen in this order
+        (t, 100_000, True),
+        (t + MINUTE, 50_000, True),
+        (t + 2 * MINUTE, 49_999, True),  # 199,999: one cent below the limit
+        (t + 3 * MINUTE, 1, False),  # 200,000: at the limit, fails, and still counts
+        (t + 60 * MINUTE + 1, 99_999, True),  # the first order, 60 min + 1 ms older, dropped out
+        (t + 60 * MINUTE + 2, 1, False),  # 50,000 + 49,999 + 1 + 99,999 + 1 = 200,000
+        (t + 60 * MINUTE, 99_999, True),  # seen after two orders placed later: they do not count
+    ]
+    for placed_at, total, passed in steps:
+        order_id = await shop.order(ann, ("a", total), placed_at=placed_at)
+        assert (await shop.outcome(order_id))["FRAUD"] == (passed, [] if passed else ["FRAUD_LIMIT"])
+
+
+async def test_a_redelivered_order_gets_the_same_decisions_and_counts_once(shop: Shop) -> None:
+    ann = uid("ann")
+    first = await shop.order(ann, ("a", 150_000))
+    assert await shop.outcome(first) == {"DETAILS": (False, ["UNKNOWN_CUSTOMER"]), "FRAUD": PASS}
+    await shop.customer(ann)  # deciding again would now pass DETAILS and fail FRAUD (counted twice)
+    shop.seen.pop(first)
+    await shop.resend(first)
+    assert await shop.outcome(first) == {"DETAILS": (False, ["UNKNOWN_CUSTOMER"]), "FRAUD": PASS}
+    second = await shop.order(ann, ("b", 49_999))  # 150,000 counted once: 199,999 passes
+    assert await shop.outcome(second) == {"DETAILS": PASS, "FRAUD": PASS}
+
+
+async def test_only_the_first_record_of_an_order_is_checked(shop: Shop) -> None:
+    ann = uid("ann")
+    await shop.customer(ann)
+    later = uid("o")
+    for state, version in (("CREATED", 2), ("VALIDATED", 2), ("FAILED", 1)):
+        await shop.order(ann, ("a", 150_000), order_id=later, state=state, version=version)
+    sentinel = next(o for o in (uid("o") for _ in range(1000)) if same_partition(shop, o, later))
+    await shop.order(ann, ("a", 150_000), order_id=sentinel)  # read after them: they were skipped
+    assert await shop.outcome(sentinel) == {"DETAILS": PASS, "FRAUD": PASS}
+    assert later not in shop.seen
+
+
+def same_partition(shop: Shop, a: str, b: str) -> bool:
+    """Whether order ids ``a`` and ``b`` share a partition (of orders and of order-validations)."""
+    return partition_of(a, shop.settings.partitions) == partition_of(b, shop.settings.partitions)
+
+
+@pytest.mark.parametrize("attempt", range(10))
+async def test_a_customer_written_just_before_its_order_is_seen(shop: Shop, attempt: int) -> None:
+    new, unblocked = uid("new"), uid("unblocked")
+    await shop.customer(unblocked, blocked=True)
+    await shop.crowd(CROWD)
+    await shop.customer(new)
+    first = await shop.order(new, ("a", 100))
+    await shop.crowd(CROWD)
+    await shop.customer(unblocked)
+    second = await shop.order(unblocked, ("a", 100))
+    assert await shop.outcomes(first, second) == [{"DETAILS": PASS, "FRAUD": PASS}] * 2
