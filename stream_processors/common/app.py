@@ -60,6 +60,8 @@ def make_app(service: str, settings: ProcessorSettings) -> faust.App:
         web_bind=settings.web_host,
         web_host=settings.web_host,
         stream_buffer_maxsize=max(4096, settings.batch_size * 2),
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.heartbeat_s,
     )
     return app
 
@@ -71,33 +73,52 @@ def raw_topic(app: faust.App, spec: TopicSpec, prefix: str) -> TopicT:
     )
 
 
-def record_table(
-    app: faust.App, name: str, serde: AvroSerde, kafka: KafkaSettings, changelog: TopicSpec | None = None
-) -> faust.Table[str, dict[str, Any]]:
-    """A table of str keys and ``serde``'s records; ``changelog`` makes a registry topic its changelog.
+def _table(
+    app: faust.App, name: str, kafka: KafkaSettings, value_serializer: str, changelog: TopicT
+) -> faust.Table[str, Any]:
+    """A table of str keys whose store and changelog agree on the serializers.
 
-    Faust derives serializers from types only (a str key would be written as JSON), so they are
-    set here, before the table's store exists.
+    Faust derives serializers from types only (a str key would be written as JSON, and recovery
+    would read the changelog with a different codec than writes used), so both are set here.
     """
-    codec = avro_codec(serde)
-    changelog_topic = None
-    if changelog is not None:
-        changelog_topic = app.topic(
-            changelog.full_name(kafka.topic_prefix),
-            key_type=str,
-            key_serializer="raw",
-            value_serializer=codec,
-            partitions=kafka.partitions,
-            compacting=changelog.compacted,
-        )
     table = cast(
-        "faust.Table[str, dict[str, Any]]",
-        app.Table(name, partitions=kafka.partitions, changelog_topic=changelog_topic),
+        "faust.Table[str, Any]",
+        app.Table(name, partitions=kafka.partitions, changelog_topic=changelog),
     )
     table.key_type = str
     table.key_serializer = "raw"
-    table.value_serializer = codec
+    table.value_serializer = value_serializer
     return table
+
+
+def record_table(
+    app: faust.App, name: str, serde: AvroSerde, kafka: KafkaSettings, changelog: TopicSpec
+) -> faust.Table[str, Any]:
+    """A table of ``serde``'s records whose changelog is a registry topic: one write updates and publishes."""
+    codec = avro_codec(serde)
+    topic = app.topic(
+        changelog.full_name(kafka.topic_prefix),
+        key_type=str,
+        key_serializer="raw",
+        value_serializer=codec,
+        partitions=kafka.partitions,
+        compacting=changelog.compacted,
+    )
+    return _table(app, name, kafka, codec, topic)
+
+
+def json_table(app: faust.App, name: str, kafka: KafkaSettings) -> faust.Table[str, Any]:
+    """An internal table of str keys and JSON values, on its own compacted changelog topic."""
+    topic = app.topic(
+        f"{app.conf.id}-{name}-changelog",
+        key_type=str,
+        key_serializer="raw",
+        value_serializer="json",
+        partitions=kafka.partitions,
+        compacting=True,
+        internal=True,
+    )
+    return _table(app, name, kafka, "json", topic)
 
 
 def prepared_serdes(app: faust.App, settings: ProcessorSettings, writes: Iterable[TopicSpec]) -> Serdes:
@@ -114,14 +135,6 @@ def prepared_serdes(app: faust.App, settings: ProcessorSettings, writes: Iterabl
                 raise
             log.warning("schema registry not answering yet", extra={"url": settings.registry.registry_url})
             time.sleep(1)
-
-
-def json_table(app: faust.App, name: str, kafka: KafkaSettings) -> faust.Table[str, Any]:
-    """An internal table of str keys and JSON values, with its own changelog topic."""
-    table = cast("faust.Table[str, Any]", app.Table(name, partitions=kafka.partitions))
-    table.key_type = str
-    table.key_serializer = "raw"
-    return table
 
 
 def partition_of(key: str, partitions: int) -> int:

@@ -16,4 +16,8 @@ class ProcessorSettings(ServiceSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=6066, description="health, readiness and Prometheus metrics")
     registry_wait_s: float = Field(default=60.0, ge=0, description="how long start-up waits for the registry")
+    session_timeout_s: float = Field(
+        default=10.0, ge=6, description="how soon a crashed worker's partitions move to the others"
+    )
+    heartbeat_s: float = Field(default=3.0, gt=0)
     batch_size: int = Field(default=1000, ge=1)

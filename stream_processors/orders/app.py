@@ -58,6 +58,7 @@ def create_app(settings: OrdersSettings) -> faust.App:  # noqa: C901 - the handl
     decoders[ticks.get_topic_name()] = None
     names = {spec.full_name(prefix): spec for spec in INPUTS}
     timeout_ms = int(settings.validation_timeout_s * 1000)
+    reannounce_ms = int(settings.reannounce_after_s * 1000)
     hold_ms = int(settings.hold_unmatched_s * 1000)
 
     def save(outcome: rules.Outcome) -> None:
@@ -131,8 +132,17 @@ def create_app(settings: OrdersSettings) -> faust.App:  # noqa: C901 - the handl
                 order = orders.get(order_id)
                 if order is None or order["state"] != "CREATED":
                     checks.pop(order_id, None)
-                else:
-                    save(rules.time_out(order, state["deadline"], now))
+                    continue
+                outcome = rules.time_out(order, state["deadline"], now)
+                save(outcome)
+                if (
+                    not outcome.versions
+                    and now >= state.get("announced", order["updated_at"]) + reannounce_ms
+                ):
+                    # a validator may have lost the request (a worker crash between fetch and commit):
+                    # the same version again; validators answer repeats idempotently
+                    orders[order_id] = order
+                    checks[order_id] = {**state, "announced": now}
         for order_id, entries in list(held.items()):
             if partition_of(order_id, kafka.partitions) != partition:
                 continue

@@ -1,0 +1,142 @@
+"""Crashes, restarts, time-outs and several workers: each on a system of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import httpx
+import pytest
+
+from infra.services import SERVICES, Service
+from infra.settings import KafkaSettings
+from infra.topics import ensure_topics
+from tests.e2e.shop import Shop, uid
+from tests.helpers.processes import Running, free_port, running
+
+PROCESSORS = [s for s in SERVICES if not s.http_api]
+
+
+def system(
+    kafka: str, registry: str, services: Sequence[Service], **env: str
+) -> Iterator[dict[str, Running]]:
+    """The given services on a fresh topic prefix; ingest-api and query-api always included."""
+    prefix = f"e2e-{uuid.uuid4().hex[:8]}."
+    asyncio.run(ensure_topics(KafkaSettings(bootstrap_servers=kafka, topic_prefix=prefix)))
+    query_port = free_port()
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "KAFKA_TOPIC_PREFIX": prefix,
+        "SCHEMA_REGISTRY_URL": registry,
+        "INGEST_QUERY_BASE_URL": f"http://127.0.0.1:{query_port}",
+        **env,
+    }
+    http = [s for s in SERVICES if s.http_api]
+    with running([*http, *services], env, ports={"query-api": query_port}, tag="res-") as started:
+        yield started
+
+
+async def drive(started: dict[str, Running], body: Any) -> Any:
+    """Run ``body(shop)`` against the system's HTTP services."""
+    async with (
+        httpx.AsyncClient(base_url=started["ingest-api"].url, timeout=30) as ingest,
+        httpx.AsyncClient(base_url=started["query-api"].url, timeout=70) as query,
+    ):
+        return await body(Shop(ingest, query))
+
+
+@pytest.fixture
+def without_fraud(kafka: str, schema_registry: str) -> Iterator[dict[str, Running]]:
+    """Every processor but fraud, with a 3 s validation time-out."""
+    services = [s for s in PROCESSORS if s.name != "fraud"]
+    yield from system(kafka, schema_registry, services, ORDERS_VALIDATION_TIMEOUT_S="3")
+
+
+def test_validation_time_out_with_one_validator_stopped(without_fraud: dict[str, Running]) -> None:
+    async def body(shop: Shop) -> None:
+        customer, sku = await shop.customer(), await shop.stock(5)
+        order_id = await shop.order(customer, (sku, 2, 100))
+        await shop.inventory_becomes(sku, {"reserved": 2})
+        failed = await shop.wait(order_id, "FAILED,VALIDATED", timeout_ms=20_000)
+        assert (failed["state"], failed["reasons"], failed["version"]) == (
+            "FAILED",
+            ["VALIDATION_TIMEOUT"],
+            2,
+        )
+        await shop.inventory_becomes(sku, {"on_hand": 5, "reserved": 0, "available": 5})
+
+    asyncio.run(drive(without_fraud, body))
+
+
+@pytest.fixture
+def everything(kafka: str, schema_registry: str) -> Iterator[dict[str, Running]]:
+    """Every service, on its own topics."""
+    yield from system(kafka, schema_registry, PROCESSORS)
+
+
+async def place_stream(
+    shop: Shop, count: int, skus: list[str], bad_sku: str
+) -> dict[str, tuple[str, int, str]]:
+    """Place ``count`` orders over a few seconds: every 5th on an unknown sku; returns expectations."""
+    expected: dict[str, tuple[str, int, str]] = {}
+    customers = [await shop.customer() for _ in range(10)]
+    for i in range(count):
+        sku = bad_sku if i % 5 == 4 else skus[i % len(skus)]
+        quantity = 1 + i % 3
+        order_id = await shop.order(customers[i % len(customers)], (sku, quantity, 100))
+        expected[order_id] = (sku, quantity, "FAILED" if sku == bad_sku else "VALIDATED")
+        await asyncio.sleep(0.05)
+    return expected
+
+
+async def check_final(shop: Shop, expected: dict[str, tuple[str, int, str]], skus: list[str]) -> None:
+    """Every order in its expected state at version 2, and reserved = Σ quantities still held."""
+    for order_id, (_, _, state) in expected.items():
+        view = await shop.wait(order_id, "VALIDATED,FAILED", timeout_ms=60_000)
+        assert (view["state"], view["version"]) == (state, 2), (
+            f"{order_id}: {view['state']} {view['reasons']}"
+        )
+    for sku in skus:
+        held = sum(q for s, q, state in expected.values() if s == sku and state == "VALIDATED")
+        await shop.inventory_becomes(sku, {"on_hand": 1000, "reserved": held, "available": 1000 - held}, 60)
+
+
+def test_kill_9_each_processor_in_turn_while_orders_flow(everything: dict[str, Running]) -> None:
+    async def body(shop: Shop) -> None:
+        skus = [await shop.stock(1000) for _ in range(4)]
+        flow = asyncio.create_task(place_stream(shop, 120, skus, uid("unknown")))
+        for processor in PROCESSORS:
+            await asyncio.sleep(1.0)
+            everything[processor.name].kill()
+            await asyncio.sleep(0.5)
+            everything[processor.name].restart()
+        expected = await flow
+        await check_final(shop, expected, skus)
+
+    asyncio.run(drive(everything, body))
+
+
+@pytest.fixture
+def two_workers(kafka: str, schema_registry: str) -> Iterator[dict[str, Running]]:
+    """Every processor, with two workers each of orders and inventory."""
+    doubles = [
+        dataclasses.replace(s, name=f"{s.name}-2") for s in PROCESSORS if s.name in {"orders", "inventory"}
+    ]
+    yield from system(kafka, schema_registry, [*PROCESSORS, *doubles])
+
+
+def test_two_workers_of_orders_and_inventory_give_the_same_results(two_workers: dict[str, Running]) -> None:
+    async def body(shop: Shop) -> None:
+        skus = [await shop.stock(1000) for _ in range(4)]
+        expected = await place_stream(shop, 60, skus, uid("unknown"))
+        await check_final(shop, expected, skus)
+        scarce = await shop.stock(1)
+        customer = await shop.customer()
+        split = await shop.wait(await shop.order(customer, (skus[0], 5, 100), (scarce, 2, 100)))
+        assert (split["state"], split["reasons"]) == ("FAILED", [f"OUT_OF_STOCK:{scarce}"])
+        await shop.inventory_becomes(scarce, {"reserved": 0, "available": 1})
+
+    asyncio.run(drive(two_workers, body))
