@@ -38,6 +38,7 @@ def main() -> int:
         os.environ["SCHEMA_REGISTRY_URL"] = registry
     _say(f"registry    {registry}")
     asyncio.run(ensure_topics(KafkaSettings()))
+    os.environ.setdefault("PROCESSOR_STORE", "rocksdb://")  # tables survive restarts on disk
     manager = Manager()
     for service in SERVICES:
         manager.add_process(service.name, shlex.join(service.argv()), env=dict(os.environ))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -42,7 +43,8 @@ def _credentials(kafka: KafkaSettings) -> Any:
 def make_app(service: str, settings: ProcessorSettings) -> faust.App:
     """A Faust app whose group id is ``<prefix>shopstream-<service>`` (its own consumer group)."""
     kafka = settings.kafka
-    datadir = Path(settings.data_dir) / f"{kafka.topic_prefix}{service}"
+    # one directory per worker: RocksDB locks it, and several workers may share a machine
+    datadir = Path(settings.data_dir) / f"{kafka.topic_prefix}{service}-{settings.web_port}"
     datadir.parent.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         f"{kafka.topic_prefix}shopstream-{service}",
@@ -143,6 +145,22 @@ def partition_of(key: str, partitions: int) -> int:
 
 
 _PARTITIONER = DefaultPartitioner()
+
+
+def internal_topic(
+    app: faust.App, suffix: str, partitions: int, retention: timedelta = timedelta(days=7)
+) -> TopicT:
+    """A raw-bytes topic private to this app (``<app id>-<suffix>``), created by Faust."""
+    return app.topic(
+        f"{app.conf.id}-{suffix}",
+        key_type=str,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=partitions,
+        internal=True,
+        retention=retention,
+    )
 
 
 def sources(app: faust.App, names: Iterable[str], partitions: int) -> TopicT:

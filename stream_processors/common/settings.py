@@ -1,6 +1,6 @@
 """Settings every Faust processor has; each app subclasses with its own env prefix."""
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from infra.settings import ServiceSettings
@@ -11,7 +11,11 @@ class ProcessorSettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="PROCESSOR_", frozen=True, extra="ignore")
 
-    store: str = Field(default="memory://", description="memory:// for dev/tests, rocksdb:// for real")
+    store: str = Field(
+        default="memory://",
+        validation_alias=AliasChoices("PROCESSOR_STORE"),
+        description="table store of every processor: memory:// in tests, rocksdb:// (rocksdict) for real",
+    )
     data_dir: str = ".local/faust"
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=6066, description="health, readiness and Prometheus metrics")

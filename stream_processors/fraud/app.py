@@ -11,7 +11,6 @@ It reads ``orders`` rather than ``order-requests``: an ignored re-post never cou
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import faust
@@ -19,7 +18,7 @@ from faust.types import EventT, StreamT
 
 from schemas.clock import now_ms
 from schemas.topics import Topics
-from stream_processors.common.app import json_table, make_app, prepared_serdes, raw_topic
+from stream_processors.common.app import internal_topic, json_table, make_app, prepared_serdes, raw_topic
 from stream_processors.common.dead_letters import DeadLetters, consume
 from stream_processors.fraud import rules
 from stream_processors.fraud.settings import FraudSettings
@@ -36,16 +35,7 @@ def create_app(settings: FraudSettings) -> faust.App:
     dead = DeadLetters(app, SERVICE, prefix)
     recent = json_table(app, "recent", kafka)  # customer_id → entries of rules.Entry
     orders = raw_topic(app, Topics.ORDERS, prefix)
-    by_customer = app.topic(
-        f"{app.conf.id}-orders-by-customer",
-        key_type=str,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=kafka.partitions,
-        internal=True,
-        retention=timedelta(days=7),
-    )
+    by_customer = internal_topic(app, "orders-by-customer", kafka.partitions)
     validations = raw_topic(app, Topics.ORDER_VALIDATIONS, prefix)
     window_ms = int(settings.window_s * 1000)
 

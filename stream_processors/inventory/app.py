@@ -12,16 +12,22 @@ Stock lives with its sku, so an order's lines travel to their skus' partitions:
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import faust
 import orjson
-from faust.types import EventT, StreamT, TopicT
+from faust.types import EventT, StreamT
 
 from schemas.clock import now_ms
 from schemas.topics import Topics
-from stream_processors.common.app import json_table, make_app, prepared_serdes, raw_topic, sources
+from stream_processors.common.app import (
+    internal_topic,
+    json_table,
+    make_app,
+    prepared_serdes,
+    raw_topic,
+    sources,
+)
 from stream_processors.common.dead_letters import DeadLetters, consume
 from stream_processors.common.reference import ReferenceView
 from stream_processors.inventory import rules
@@ -29,20 +35,6 @@ from stream_processors.inventory.settings import InventorySettings
 
 SERVICE = "inventory"
 NEEDS_REFERENCE = ("UNKNOWN_SKU:", "OUT_OF_STOCK:")
-
-
-def internal_topic(app: faust.App, suffix: str, partitions: int) -> TopicT:
-    """An internal raw-bytes topic of this app (JSON values: the processor's own contract)."""
-    return app.topic(
-        f"{app.conf.id}-{suffix}",
-        key_type=str,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=partitions,
-        internal=True,
-        retention=timedelta(days=7),
-    )
 
 
 def create_app(settings: InventorySettings) -> faust.App:  # noqa: C901 - agents share the app's tables

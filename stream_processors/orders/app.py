@@ -17,6 +17,7 @@ from faust.types import EventT, StreamT
 from schemas.clock import now_ms
 from schemas.topics import Topics
 from stream_processors.common.app import (
+    internal_topic,
     json_table,
     make_app,
     partition_of,
@@ -44,16 +45,7 @@ def create_app(settings: OrdersSettings) -> faust.App:  # noqa: C901 - the handl
     checks = json_table(app, "checks", kafka)  # undecided orders: checks passed so far, deadline
     held = json_table(app, "held", kafka)  # payments/actions that overtook their order
     rejections = raw_topic(app, Topics.ORDER_REJECTIONS, prefix)
-    ticks = app.topic(
-        f"{app.conf.id}-ticks",
-        key_type=str,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=kafka.partitions,
-        internal=True,
-        retention=timedelta(hours=1),
-    )
+    ticks = internal_topic(app, "ticks", kafka.partitions, retention=timedelta(hours=1))
     decoders: dict[str, Any] = {spec.full_name(prefix): serdes(spec) for spec in INPUTS}
     decoders[ticks.get_topic_name()] = None
     names = {spec.full_name(prefix): spec for spec in INPUTS}

@@ -4,39 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from infra.services import SERVICES, Service
-from infra.settings import KafkaSettings
-from infra.topics import ensure_topics
 from tests.e2e.shop import Shop, uid
-from tests.helpers.processes import Running, free_port, running
-
-PROCESSORS = [s for s in SERVICES if not s.http_api]
-
-
-def system(
-    kafka: str, registry: str, services: Sequence[Service], **env: str
-) -> Iterator[dict[str, Running]]:
-    """The given services on a fresh topic prefix; ingest-api and query-api always included."""
-    prefix = f"e2e-{uuid.uuid4().hex[:8]}."
-    asyncio.run(ensure_topics(KafkaSettings(bootstrap_servers=kafka, topic_prefix=prefix)))
-    query_port = free_port()
-    env = {
-        "KAFKA_BOOTSTRAP_SERVERS": kafka,
-        "KAFKA_TOPIC_PREFIX": prefix,
-        "SCHEMA_REGISTRY_URL": registry,
-        "INGEST_QUERY_BASE_URL": f"http://127.0.0.1:{query_port}",
-        **env,
-    }
-    http = [s for s in SERVICES if s.http_api]
-    with running([*http, *services], env, ports={"query-api": query_port}, tag="res-") as started:
-        yield started
+from tests.e2e.systems import PROCESSORS, start_system
+from tests.helpers.processes import Running
 
 
 async def drive(started: dict[str, Running], body: Any) -> Any:
@@ -52,7 +28,8 @@ async def drive(started: dict[str, Running], body: Any) -> Any:
 def without_fraud(kafka: str, schema_registry: str) -> Iterator[dict[str, Running]]:
     """Every processor but fraud, with a 3 s validation time-out."""
     services = [s for s in PROCESSORS if s.name != "fraud"]
-    yield from system(kafka, schema_registry, services, ORDERS_VALIDATION_TIMEOUT_S="3")
+    with start_system(kafka, schema_registry, services, "res-", ORDERS_VALIDATION_TIMEOUT_S="3") as started:
+        yield started
 
 
 def test_validation_time_out_with_one_validator_stopped(without_fraud: dict[str, Running]) -> None:
@@ -74,7 +51,8 @@ def test_validation_time_out_with_one_validator_stopped(without_fraud: dict[str,
 @pytest.fixture
 def everything(kafka: str, schema_registry: str) -> Iterator[dict[str, Running]]:
     """Every service, on its own topics."""
-    yield from system(kafka, schema_registry, PROCESSORS)
+    with start_system(kafka, schema_registry, PROCESSORS, "res-") as started:
+        yield started
 
 
 async def place_stream(
@@ -125,7 +103,8 @@ def two_workers(kafka: str, schema_registry: str) -> Iterator[dict[str, Running]
     doubles = [
         dataclasses.replace(s, name=f"{s.name}-2") for s in PROCESSORS if s.name in {"orders", "inventory"}
     ]
-    yield from system(kafka, schema_registry, [*PROCESSORS, *doubles])
+    with start_system(kafka, schema_registry, [*PROCESSORS, *doubles], "res-") as started:
+        yield started
 
 
 def test_two_workers_of_orders_and_inventory_give_the_same_results(two_workers: dict[str, Running]) -> None:

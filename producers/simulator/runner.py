@@ -1,0 +1,90 @@
+"""Drives ingest-api at a target rate for a fixed time, with a live progress display."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import httpx
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from producers.simulator.mix import Call, Mix
+
+
+@dataclass
+class Tally:
+    """What was sent and how ingest-api answered."""
+
+    started: float = field(default_factory=time.monotonic)
+    sent: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    failed: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)
+
+    def table(self, rate: float, duration: float) -> Table:
+        """The live view: counts, rates and progress."""
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        view = Table(title=f"simulator: {rate:g}/s for {duration:g}s  ({min(elapsed / duration, 1):.0%})")
+        for column in (
+            "sent",
+            "accepted",
+            "rejected (4xx/5xx)",
+            "failed (no answer)",
+            "sent/s",
+            "accepted/s",
+        ):
+            view.add_column(column, justify="right")
+        view.add_row(
+            str(self.sent),
+            str(self.accepted),
+            str(self.rejected),
+            str(self.failed),
+            f"{self.sent / elapsed:.1f}",
+            f"{self.accepted / elapsed:.1f}",
+        )
+        return view
+
+
+async def send(client: httpx.AsyncClient, call: Call, tally: Tally) -> None:
+    """Send one call and count its outcome."""
+    tally.sent += 1
+    tally.kinds[call.kind] += 1
+    try:
+        response = await client.request(call.method, call.path, json=call.body)
+    except httpx.HTTPError:
+        tally.failed += 1
+        return
+    if response.is_success:
+        tally.accepted += 1
+    else:
+        tally.rejected += 1
+
+
+async def run(ingest_url: str, rate: float, duration: float, mix: Mix, console: Console) -> Tally:
+    """Seed reference data, then send the mix at ``rate`` calls/s until ``duration`` has passed."""
+    tally = Tally()
+    limits = httpx.Limits(max_connections=64)
+    async with httpx.AsyncClient(base_url=ingest_url, timeout=15, limits=limits) as client:
+        for call in mix.seed_calls():
+            await send(client, call, tally)
+        tasks: set[asyncio.Task[None]] = set()
+        start = time.monotonic()
+        with Live(tally.table(rate, duration), console=console, refresh_per_second=4) as live:
+            n = 0
+            while (now := time.monotonic()) - start < duration:
+                due = int((now - start) * rate) + 1
+                while n < due:
+                    task = asyncio.create_task(send(client, mix.next_call(), tally))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                    n += 1
+                live.update(tally.table(rate, duration))
+                await asyncio.sleep(min(0.05, 1 / rate))
+            await asyncio.gather(*tasks)
+            live.update(tally.table(rate, duration))
+    return tally
