@@ -51,6 +51,18 @@ def kafka() -> Iterator[str]:
             local_kafka.stop_single()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def processor_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Processors started by tests keep their table state in a temporary folder, not in .local/."""
+    previous = os.environ.get("PROCESSOR_DATA_DIR")
+    os.environ["PROCESSOR_DATA_DIR"] = str(tmp_path_factory.mktemp("faust-state"))
+    yield
+    if previous is None:
+        os.environ.pop("PROCESSOR_DATA_DIR", None)
+    else:
+        os.environ["PROCESSOR_DATA_DIR"] = previous
+
+
 def unique(stem: str) -> str:
     """``stem`` plus a short random suffix: a name no other test uses."""
     return f"{stem}-{uuid.uuid4().hex[:10]}"

@@ -42,6 +42,10 @@ def main() -> int:
     manager = Manager()
     for service in SERVICES:
         manager.add_process(service.name, shlex.join(service.argv()), env=dict(os.environ))
+    rate = os.environ.get("SIMULATOR_RATE", "5")
+    if float(rate) > 0:  # a gentle flow, so the read models and dashboard are alive from the start
+        simulator = [sys.executable, "-m", "producers.simulator", "--rate", rate, "--duration", "86400"]
+        manager.add_process("simulator", shlex.join(simulator), env=dict(os.environ))
     for service in SERVICES:
         port = os.environ.get(service.port_env, service.default_port)
         pages = "/docs" if service.http_api else "/readyz /metrics"

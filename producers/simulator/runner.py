@@ -26,6 +26,14 @@ class Tally:
     failed: int = 0
     kinds: Counter[str] = field(default_factory=Counter)
 
+    def line(self) -> str:
+        """One line of counts, for logs (no terminal to redraw)."""
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        return (
+            f"sent={self.sent} accepted={self.accepted} rejected={self.rejected} failed={self.failed}"
+            f" sent/s={self.sent / elapsed:.1f} accepted/s={self.accepted / elapsed:.1f}"
+        )
+
     def table(self, rate: float, duration: float) -> Table:
         """The live view: counts, rates and progress."""
         elapsed = max(time.monotonic() - self.started, 1e-6)
@@ -65,16 +73,34 @@ async def send(client: httpx.AsyncClient, call: Call, tally: Tally) -> None:
         tally.rejected += 1
 
 
+async def wait_ready(client: httpx.AsyncClient, timeout_s: float = 120) -> None:
+    """Wait until ingest-api answers /readyz with 200 (it may still be starting)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if (await client.get("/readyz")).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        await asyncio.sleep(0.5)
+    raise TimeoutError(f"ingest-api at {client.base_url} not ready in {timeout_s:g}s")
+
+
 async def run(ingest_url: str, rate: float, duration: float, mix: Mix, console: Console) -> Tally:
     """Seed reference data, then send the mix at ``rate`` calls/s until ``duration`` has passed."""
     tally = Tally()
     limits = httpx.Limits(max_connections=64)
     async with httpx.AsyncClient(base_url=ingest_url, timeout=15, limits=limits) as client:
+        await wait_ready(client)
         for call in mix.seed_calls():
             await send(client, call, tally)
         tasks: set[asyncio.Task[None]] = set()
         start = time.monotonic()
-        with Live(tally.table(rate, duration), console=console, refresh_per_second=4) as live:
+        live_view = console.is_terminal
+        last_line = start
+        with Live(
+            tally.table(rate, duration), console=console, refresh_per_second=4, auto_refresh=live_view
+        ) as live:
             n = 0
             while (now := time.monotonic()) - start < duration:
                 due = int((now - start) * rate) + 1
@@ -83,7 +109,11 @@ async def run(ingest_url: str, rate: float, duration: float, mix: Mix, console: 
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
                     n += 1
-                live.update(tally.table(rate, duration))
+                if live_view:
+                    live.update(tally.table(rate, duration))
+                elif now - last_line >= 10:
+                    console.print(tally.line())
+                    last_line = now
                 await asyncio.sleep(min(0.05, 1 / rate))
             await asyncio.gather(*tasks)
             live.update(tally.table(rate, duration))

@@ -16,7 +16,7 @@ class ProcessorSettings(ServiceSettings):
         validation_alias=AliasChoices("PROCESSOR_STORE"),
         description="table store of every processor: memory:// in tests, rocksdb:// (rocksdict) for real",
     )
-    data_dir: str = ".local/faust"
+    data_dir: str = Field(default=".local/faust", validation_alias=AliasChoices("PROCESSOR_DATA_DIR"))
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=6066, description="health, readiness and Prometheus metrics")
     registry_wait_s: float = Field(default=60.0, ge=0, description="how long start-up waits for the registry")
