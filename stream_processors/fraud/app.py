@@ -18,6 +18,7 @@ from faust.types import EventT, StreamT
 
 from schemas.clock import now_ms
 from schemas.topics import Topics
+from stream_processors.common import checks
 from stream_processors.common.app import internal_topic, json_table, make_app, prepared_serdes, raw_topic
 from stream_processors.common.dead_letters import DeadLetters, consume
 from stream_processors.fraud import rules
@@ -40,7 +41,7 @@ def create_app(settings: FraudSettings) -> faust.App:
     window_ms = int(settings.window_s * 1000)
 
     async def forward(event: EventT[bytes], order: dict[str, Any]) -> None:
-        if rules.is_new(order):
+        if checks.is_new(order):
             await by_customer.send(key=order["customer_id"], value=event.message.value)
 
     async def check(event: EventT[bytes], order: dict[str, Any]) -> None:

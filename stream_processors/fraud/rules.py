@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schemas.clock import EpochMillis
+from stream_processors.common import checks
 
 Record = dict[str, Any]
 Entry = list[Any]  # [placed_at, total_cents, order_id, passed]: JSON in the table
@@ -27,11 +28,6 @@ class Decision:
     passed: bool
     entries: list[Entry]
     repeated: bool = False
-
-
-def is_new(order: Mapping[str, Any]) -> bool:
-    """Whether ``order`` is the first record of an order (CREATED, version 1): the one to check."""
-    return bool(order["state"] == "CREATED" and order["version"] == 1)
 
 
 def window_total(entries: Sequence[Entry], placed_at: EpochMillis, window_ms: int) -> int:
@@ -61,10 +57,4 @@ def check(entries: Sequence[Entry], order: Mapping[str, Any], limit_cents: int, 
 
 def validation(order_id: str, passed: bool, now: EpochMillis) -> Record:
     """The ``OrderValidation`` of the FRAUD check."""
-    return {
-        "order_id": order_id,
-        "check": CHECK,
-        "passed": passed,
-        "reasons": [] if passed else [FRAUD_LIMIT],
-        "checked_at": now,
-    }
+    return checks.validation(order_id, CHECK, [] if passed else [FRAUD_LIMIT], now)

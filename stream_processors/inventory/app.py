@@ -20,6 +20,7 @@ from faust.types import EventT, StreamT
 
 from schemas.clock import now_ms
 from schemas.topics import Topics
+from stream_processors.common import checks
 from stream_processors.common.app import (
     internal_topic,
     json_table,
@@ -110,13 +111,7 @@ def create_app(settings: InventorySettings) -> faust.App:  # noqa: C901 - agents
         decision = rules.decide(state["results"], answer["n"])
         if decision is not None:
             passed, reasons = decision
-            validation = {
-                "order_id": order_id,
-                "check": "INVENTORY",
-                "passed": passed,
-                "reasons": reasons,
-                "checked_at": now_ms(),
-            }
+            validation = checks.validation(order_id, "INVENTORY", reasons, now_ms())
             await validations.send(key=order_id, value=serdes(Topics.ORDER_VALIDATIONS).encode(validation))
             if not passed:
                 for held in (a for a in state["results"].values() if a["ok"]):

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from schemas.clock import EpochMillis
+from stream_processors.common.checks import is_new
 
 Stock = dict[str, Any]
 RELEASE_STATES = frozenset({"FAILED", "CANCELLED"})
@@ -27,7 +28,7 @@ def line_requests(order: Mapping[str, Any]) -> list[dict[str, Any]]:
     Lines of one sku are summed (a duplicated sku fails DETAILS, but its stock is still one
     reservation), and ``n`` tells the aggregator how many answers make the order complete.
     """
-    if order["state"] == "CREATED" and order["version"] == 1:
+    if is_new(order):
         op = "reserve"
     elif order["state"] in RELEASE_STATES:
         op = "release"

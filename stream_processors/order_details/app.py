@@ -14,6 +14,7 @@ from faust.types import EventT, StreamT
 
 from schemas.clock import now_ms
 from schemas.topics import Topics
+from stream_processors.common import checks
 from stream_processors.common.app import json_table, make_app, prepared_serdes, raw_topic
 from stream_processors.common.dead_letters import DeadLetters, consume
 from stream_processors.common.reference import ReferenceView
@@ -46,7 +47,7 @@ def create_app(settings: DetailsSettings) -> faust.App:
         return found
 
     async def on_order(event: EventT[bytes], order: dict[str, Any]) -> None:
-        if not rules.is_new(order):
+        if not checks.is_new(order):
             return
         order_id = order["order_id"]
         validation = decided.get(order_id)

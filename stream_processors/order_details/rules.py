@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from schemas.clock import EpochMillis
+from stream_processors.common import checks
 
 Record = dict[str, Any]
 CHECK = "DETAILS"
@@ -16,11 +17,6 @@ CUSTOMER_BLOCKED = "CUSTOMER_BLOCKED"
 TOTAL_TOO_LARGE = "TOTAL_TOO_LARGE"
 DUPLICATE_SKU = "DUPLICATE_SKU:"
 REFERENCE_REASONS = frozenset({UNKNOWN_CUSTOMER, CUSTOMER_BLOCKED})
-
-
-def is_new(order: Mapping[str, Any]) -> bool:
-    """Whether ``order`` is the first record of an order (CREATED, version 1): the one to check."""
-    return bool(order["state"] == "CREATED" and order["version"] == 1)
 
 
 def customer_reasons(customer: Mapping[str, Any] | None) -> list[str]:
@@ -59,10 +55,4 @@ def needs_reference(found: Iterable[str]) -> bool:
 
 def validation(order_id: str, found: Sequence[str], now: EpochMillis) -> Record:
     """The ``OrderValidation`` of the DETAILS check: passed when no reason was found."""
-    return {
-        "order_id": order_id,
-        "check": CHECK,
-        "passed": not found,
-        "reasons": list(found),
-        "checked_at": now,
-    }
+    return checks.validation(order_id, CHECK, found, now)

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from stream_processors.common import checks
 from stream_processors.fraud import rules
 
 T = 1_795_870_800_000  # 2026-11-28T13:00:00Z
@@ -134,7 +135,7 @@ def test_a_redelivered_order_keeps_its_decision_even_if_the_window_changed_since
     ],
 )
 def test_only_the_first_record_of_an_order_is_checked(changes: dict[str, Any], expected: bool) -> None:
-    assert rules.is_new(order("o-1", T, 1, **changes)) is expected
+    assert checks.is_new(order("o-1", T, 1, **changes)) is expected
 
 
 def test_the_validation_record_names_fraud_limit_when_failed() -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from stream_processors.common import checks
 from stream_processors.order_details import rules
 from tests.unit.schemas.samples import SAMPLES
 
@@ -88,7 +89,7 @@ def test_only_customer_reasons_need_the_customers_read_up_to_their_end(
     ],
 )
 def test_only_the_first_record_of_an_order_is_checked(changes: dict[str, Any], expected: bool) -> None:
-    assert rules.is_new(order(**changes)) is expected
+    assert checks.is_new(order(**changes)) is expected
 
 
 def test_the_validation_record_passes_only_without_reasons() -> None:
