@@ -30,4 +30,5 @@ SERVICES: tuple[Service, ...] = (
     Service("inventory", "stream_processors.inventory", "INVENTORY_WEB_PORT", 8103, ("worker",)),
     Service("fraud", "stream_processors.fraud", "FRAUD_WEB_PORT", 8104, ("worker",)),
     Service("notifications", "stream_processors.notifications", "NOTIFY_WEB_PORT", 8105, ("worker",)),
+    Service("analytics", "stream_processors.analytics", "ANALYTICS_WEB_PORT", 8106, ("worker",)),
 )

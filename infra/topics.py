@@ -66,3 +66,29 @@ async def partitions_of(kafka: KafkaSettings, names: Iterable[str]) -> dict[str,
     finally:
         await admin.close()
     return {t["topic"]: len(t["partitions"]) for t in described if t["error_code"] == 0 and t["partitions"]}
+
+
+async def ensure_named(kafka: KafkaSettings, topics: Iterable[tuple[str, dict[str, str]]]) -> list[str]:
+    """Create topics a service owns privately (``(full name, config)``), if they do not exist yet."""
+    admin = AIOKafkaAdminClient(**kafka.client_options())
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(
+                name=name,
+                num_partitions=kafka.partitions,
+                replication_factor=kafka.replication_factor,
+                topic_configs=config,
+            )
+            for name, config in topics
+            if name not in existing
+        ]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                log.info("topics created concurrently by another process")
+        return [t.name for t in missing]
+    finally:
+        await admin.close()

@@ -7,6 +7,7 @@ from fastapi import Depends, Path, Request
 from consumers.query_api.projections.customers import CustomerViews, NotificationViews
 from consumers.query_api.projections.inventory import InventoryViews
 from consumers.query_api.projections.orders import OrderViews
+from consumers.query_api.projections.stats import SalesWindows, StateCounts
 from consumers.query_api.settings import QuerySettings
 
 ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
@@ -36,6 +37,18 @@ def get_notifications(request: Request) -> NotificationViews:
     return views
 
 
+def get_state_counts(request: Request) -> StateCounts:
+    """Orders per state."""
+    counts: StateCounts = request.app.state.state_counts
+    return counts
+
+
+def get_sales(request: Request) -> SalesWindows:
+    """Sales per sku per minute."""
+    sales: SalesWindows = request.app.state.sales
+    return sales
+
+
 def get_settings(request: Request) -> QuerySettings:
     """The app's settings."""
     settings: QuerySettings = request.app.state.settings
@@ -46,5 +59,7 @@ OrdersDep = Annotated[OrderViews, Depends(get_orders)]
 InventoryDep = Annotated[InventoryViews, Depends(get_inventory)]
 CustomersDep = Annotated[CustomerViews, Depends(get_customers)]
 NotificationsDep = Annotated[NotificationViews, Depends(get_notifications)]
+StateCountsDep = Annotated[StateCounts, Depends(get_state_counts)]
+SalesDep = Annotated[SalesWindows, Depends(get_sales)]
 SettingsDep = Annotated[QuerySettings, Depends(get_settings)]
 PathId = Annotated[str, Path(pattern=ID_PATTERN)]

@@ -12,7 +12,8 @@ from consumers.query_api.projections.base import Projection
 from consumers.query_api.projections.customers import CustomerViews, NotificationViews
 from consumers.query_api.projections.inventory import InventoryViews
 from consumers.query_api.projections.orders import OrderViews
-from consumers.query_api.routes import customers, inventory, orders
+from consumers.query_api.projections.stats import SalesWindows, StateCounts
+from consumers.query_api.routes import customers, inventory, orders, stats
 from consumers.query_api.settings import QuerySettings
 from infra.http import install_common
 from infra.logs import configure_logging
@@ -26,8 +27,17 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     inventory_views = InventoryViews()
     customer_views = CustomerViews()
     notification_views = NotificationViews()
+    state_counts = StateCounts()
+    sales = SalesWindows()
     serdes = Serdes(settings.kafka, settings.registry)
-    projections: list[Projection] = [order_views, inventory_views, customer_views, notification_views]
+    projections: list[Projection] = [
+        order_views,
+        inventory_views,
+        customer_views,
+        notification_views,
+        state_counts,
+        sales,
+    ]
     materializer = Materializer(settings.kafka, serdes, projections)
 
     @asynccontextmanager
@@ -48,6 +58,8 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     app.state.inventory = inventory_views
     app.state.customers = customer_views
     app.state.notifications = notification_views
+    app.state.state_counts = state_counts
+    app.state.sales = sales
 
     async def ready() -> dict[str, bool]:
         return {"kafka_caught_up": materializer.caught_up, "registry": await serdes.reachable()}
@@ -56,6 +68,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     app.include_router(orders.router)
     app.include_router(inventory.router)
     app.include_router(customers.router)
+    app.include_router(stats.router)
     return app
 
 

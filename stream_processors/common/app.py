@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Iterable
@@ -10,10 +11,12 @@ from pathlib import Path
 from typing import Any, cast
 
 import faust
+from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 from faust.types import TopicT
 
 from infra.settings import KafkaSettings
+from infra.topics import ensure_named
 from schemas.registry import RegistryError
 from schemas.serde import AvroSerde
 from schemas.serdes import Serdes
@@ -111,8 +114,10 @@ def record_table(
 
 def json_table(app: faust.App, name: str, kafka: KafkaSettings) -> faust.Table[str, Any]:
     """An internal table of str keys and JSON values, on its own compacted changelog topic."""
+    changelog = f"{app.conf.id}-{name}-changelog"
+    precreate(kafka, changelog, {"cleanup.policy": "compact"})
     topic = app.topic(
-        f"{app.conf.id}-{name}-changelog",
+        changelog,
         key_type=str,
         key_serializer="raw",
         value_serializer="json",
@@ -147,17 +152,39 @@ def partition_of(key: str, partitions: int) -> int:
 _PARTITIONER = DefaultPartitioner()
 
 
+def precreate(kafka: KafkaSettings, name: str, config: dict[str, str]) -> None:
+    """Create a private topic now, before the worker subscribes.
+
+    Faust declares internal topics while it joins the group; when that loses the race with the
+    first assignment, the assignor skips the missing topic and its agent idles until the next
+    rebalance. Creating them while the app is built closes that window.
+    """
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            asyncio.run(ensure_named(kafka, [(name, config)]))
+            return
+        except KafkaError:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("Kafka not answering yet; retrying", extra={"topic": name})
+            time.sleep(1)
+
+
 def internal_topic(
-    app: faust.App, suffix: str, partitions: int, retention: timedelta = timedelta(days=7)
+    app: faust.App, kafka: KafkaSettings, suffix: str, retention: timedelta = timedelta(days=7)
 ) -> TopicT:
-    """A raw-bytes topic private to this app (``<app id>-<suffix>``), created by Faust."""
+    """A raw-bytes topic private to this app (``<app id>-<suffix>``), created before the worker starts."""
+    name = f"{app.conf.id}-{suffix}"
+    retention_ms = str(int(retention.total_seconds() * 1000))
+    precreate(kafka, name, {"cleanup.policy": "delete", "retention.ms": retention_ms})
     return app.topic(
-        f"{app.conf.id}-{suffix}",
+        name,
         key_type=str,
         value_type=bytes,
         key_serializer="raw",
         value_serializer="raw",
-        partitions=partitions,
+        partitions=kafka.partitions,
         internal=True,
         retention=retention,
     )

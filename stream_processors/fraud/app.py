@@ -36,7 +36,7 @@ def create_app(settings: FraudSettings) -> faust.App:
     dead = DeadLetters(app, SERVICE, prefix)
     recent = json_table(app, "recent", kafka)  # customer_id → entries of rules.Entry
     orders = raw_topic(app, Topics.ORDERS, prefix)
-    by_customer = internal_topic(app, "orders-by-customer", kafka.partitions)
+    by_customer = internal_topic(app, kafka, "orders-by-customer")
     validations = raw_topic(app, Topics.ORDER_VALIDATIONS, prefix)
     window_ms = int(settings.window_s * 1000)
 

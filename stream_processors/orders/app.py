@@ -45,7 +45,7 @@ def create_app(settings: OrdersSettings) -> faust.App:  # noqa: C901 - the handl
     checks = json_table(app, "checks", kafka)  # undecided orders: checks passed so far, deadline
     held = json_table(app, "held", kafka)  # payments/actions that overtook their order
     rejections = raw_topic(app, Topics.ORDER_REJECTIONS, prefix)
-    ticks = internal_topic(app, "ticks", kafka.partitions, retention=timedelta(hours=1))
+    ticks = internal_topic(app, kafka, "ticks", retention=timedelta(hours=1))
     decoders: dict[str, Any] = {spec.full_name(prefix): serdes(spec) for spec in INPUTS}
     decoders[ticks.get_topic_name()] = None
     names = {spec.full_name(prefix): spec for spec in INPUTS}

@@ -32,6 +32,7 @@ class OrderViews:
     def __init__(self) -> None:
         self._views: dict[str, View] = {}
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
+        self._validated_per_minute: dict[int, int] = {}
 
     def __len__(self) -> int:
         return len(self._views)
@@ -46,10 +47,19 @@ class OrderViews:
         current = self._views.get(order_id)
         if current is not None and current["version"] >= record["version"]:
             return
+        if record.get("validated_at") is not None and (
+            current is None or current.get("validated_at") is None
+        ):
+            minute = record["placed_at"] - record["placed_at"] % 60_000
+            self._validated_per_minute[minute] = self._validated_per_minute.get(minute, 0) + 1
         self._views[order_id] = to_view(record)
         for waiter in self._waiters.pop(order_id, ()):
             if not waiter.done():
                 waiter.set_result(None)
+
+    def validated_per_minute(self, start: int) -> dict[int, int]:
+        """Orders that became VALIDATED, per minute of placed_at, from ``start`` (epoch millis) on."""
+        return {minute: n for minute, n in self._validated_per_minute.items() if minute >= start}
 
     async def wait_for(self, order_id: str, states: Collection[str], timeout_s: float) -> View | None:
         """The view once its state is in ``states``, or whatever is known when the time runs out.

@@ -1,0 +1,47 @@
+"""Statistics read models: orders per state (``order-counts``) and sales per minute (``sales-per-minute``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemas.topics import Topics
+
+STATES = ("CREATED", "VALIDATED", "FAILED", "PAID", "SHIPPED", "CANCELLED")
+
+
+class StateCounts:
+    """How many orders are in each state now, as the analytics processor last said."""
+
+    topic = Topics.ORDER_COUNTS
+
+    def __init__(self) -> None:
+        self._counts = dict.fromkeys(STATES, 0)
+
+    def counts(self) -> dict[str, int]:
+        """Count per state, every state present."""
+        return dict(self._counts)
+
+    def apply(self, key: str | None, record: dict[str, Any]) -> None:
+        """The latest count of a state replaces the previous one (the topic is compacted state)."""
+        self._counts[record["state"]] = int(record["count"])
+
+
+class SalesWindows:
+    """Sales per sku per minute: the latest ``SalesWindow`` of each (sku, window_start)."""
+
+    topic = Topics.SALES_PER_MINUTE
+
+    def __init__(self) -> None:
+        self._windows: dict[tuple[str, int], dict[str, Any]] = {}
+
+    def since(self, start: int) -> list[dict[str, Any]]:
+        """Every sku window starting at or after ``start`` (epoch millis), oldest first."""
+        chosen = [w for (_, begin), w in self._windows.items() if begin >= start]
+        return sorted(chosen, key=lambda w: (w["window_start"], w["sku"]))
+
+    def apply(self, key: str | None, record: dict[str, Any]) -> None:
+        """Keep the fullest record of the window (updates only ever add orders)."""
+        slot = (record["sku"], int(record["window_start"]))
+        current = self._windows.get(slot)
+        if current is None or record["orders"] >= current["orders"]:
+            self._windows[slot] = record

@@ -1,0 +1,53 @@
+"""Statistics for dashboards: orders per state, and sales per minute with totals and top skus."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from consumers.query_api.deps import OrdersDep, SalesDep, StateCountsDep
+from schemas.clock import iso, now_ms
+
+router = APIRouter(prefix="/v1/stats", tags=["stats"])
+MINUTE_MS = 60_000
+TOP_SKUS = 5
+
+
+@router.get("/orders")
+async def order_stats(counts: StateCountsDep) -> dict[str, Any]:
+    """How many orders are in each state now."""
+    per_state = counts.counts()
+    return {"counts": per_state, "total": sum(per_state.values())}
+
+
+@router.get("/sales")
+async def sales_stats(
+    sales: SalesDep, orders: OrdersDep, minutes: Annotated[int, Query(ge=1, le=1440)] = 60
+) -> dict[str, Any]:
+    """Per-minute sales of validated orders (by placed_at) over the last ``minutes``, totals and top skus."""
+    now = now_ms()
+    start = now - now % MINUTE_MS - (minutes - 1) * MINUTE_MS
+    per_minute: dict[int, dict[str, Any]] = {}
+    per_sku: dict[str, dict[str, Any]] = {}
+    for w in sales.since(start):
+        minute = per_minute.setdefault(
+            w["window_start"], {"orders": 0, "units": 0, "revenue_cents": 0, "skus": {}}
+        )
+        minute["units"] += w["units"]
+        minute["revenue_cents"] += w["revenue_cents"]
+        minute["skus"][w["sku"]] = {k: w[k] for k in ("orders", "units", "revenue_cents")}
+        sku = per_sku.setdefault(w["sku"], {"sku": w["sku"], "orders": 0, "units": 0, "revenue_cents": 0})
+        for k in ("orders", "units", "revenue_cents"):
+            sku[k] += w[k]
+    for begin, count in orders.validated_per_minute(start).items():
+        per_minute.setdefault(begin, {"orders": 0, "units": 0, "revenue_cents": 0, "skus": {}})["orders"] = (
+            count
+        )
+    windows = [
+        {"window_start": iso(begin), "window_end": iso(begin + MINUTE_MS), **per_minute[begin]}
+        for begin in sorted(per_minute)
+    ]
+    totals = {k: sum(m[k] for m in per_minute.values()) for k in ("orders", "units", "revenue_cents")}
+    top = sorted(per_sku.values(), key=lambda s: (-s["revenue_cents"], s["sku"]))[:TOP_SKUS]
+    return {"minutes": minutes, "from": iso(start), "windows": windows, "totals": totals, "top_skus": top}

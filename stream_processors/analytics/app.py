@@ -1,0 +1,103 @@
+"""The analytics processor: the only writer of ``sales-per-minute`` and ``order-counts``.
+
+1. ``orders`` (by order_id) → what it last saw of each order → state changes (leave/enter, keyed
+   by state) and, when an order becomes VALIDATED, its sales per sku (keyed by sku);
+2. state changes → the set of orders in each state (a member key per order: adding or removing
+   it twice is harmless) → ``StateCount`` records;
+3. sales → per sku and minute, the orders counted once each → ``SalesWindow`` records.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+import orjson
+from faust.types import EventT, StreamT
+
+from schemas.topics import Topics
+from stream_processors.analytics import rules
+from stream_processors.analytics.settings import AnalyticsSettings
+from stream_processors.common.app import internal_topic, json_table, make_app, prepared_serdes, raw_topic
+from stream_processors.common.dead_letters import DeadLetters, consume
+
+SERVICE = "analytics"
+
+
+def create_app(settings: AnalyticsSettings) -> faust.App:  # noqa: C901 - agents share the app's tables
+    """The Faust app with its tables and three agents; nothing connects until the worker starts."""
+    kafka = settings.kafka
+    prefix = kafka.topic_prefix
+    app = make_app(SERVICE, settings)
+    serdes = prepared_serdes(app, settings, writes=[Topics.SALES_PER_MINUTE, Topics.ORDER_COUNTS])
+    dead = DeadLetters(app, SERVICE, prefix)
+    seen = json_table(app, "seen", kafka)
+    members = json_table(app, "members", kafka)  # "<state>|<order_id>" → 1 while the order is in it
+    windows = json_table(app, "windows", kafka)  # "<sku>|<window_start>" → counts and order ids
+    changes = internal_topic(app, kafka, "state-changes")
+    sold = internal_topic(app, kafka, "sales")
+    counts_out = raw_topic(app, Topics.ORDER_COUNTS, prefix)
+    sales_out = raw_topic(app, Topics.SALES_PER_MINUTE, prefix)
+    counts: dict[str, int] = {}
+
+    async def on_order(event: EventT[bytes], order: dict[str, Any]) -> None:
+        moved = rules.transition(seen.get(order["order_id"]), order)
+        if moved is None:
+            return
+        before, after = moved
+        if before is not None:
+            await changes.send(key=before, value=orjson.dumps({"op": "leave", "order_id": order["order_id"]}))
+        await changes.send(key=after, value=orjson.dumps({"op": "enter", "order_id": order["order_id"]}))
+        if after == "VALIDATED":
+            for sale in rules.sales(order):
+                await sold.send(key=sale["sku"], value=orjson.dumps(sale))
+        seen[order["order_id"]] = {"state": order["state"], "version": order["version"]}
+
+    async def on_change(event: EventT[bytes], _: dict[str, Any]) -> None:
+        state, change = str(event.key), orjson.loads(event.message.value or b"")
+        member = f"{state}|{change['order_id']}"
+        if change["op"] == "enter" and member not in members:
+            members[member] = 1
+            counts[state] = counts.get(state, 0) + 1
+        elif change["op"] == "leave" and member in members:
+            del members[member]
+            counts[state] = counts.get(state, 0) - 1
+        else:
+            return
+        record = {"state": state, "count": counts[state]}
+        await counts_out.send(key=state, value=serdes(Topics.ORDER_COUNTS).encode(record))
+
+    async def recount() -> None:
+        """After recovery, counts are what the member keys say (they are the source of truth)."""
+        counts.clear()
+        for member in list(members.keys()):
+            state = member.split("|", 1)[0]
+            counts[state] = counts.get(state, 0) + 1
+
+    members.on_recover(recount)
+
+    async def on_sale(event: EventT[bytes], _: dict[str, Any]) -> None:
+        sale = orjson.loads(event.message.value or b"")
+        key = f"{sale['sku']}|{sale['window_start']}"
+        window = rules.add_sale(windows.get(key), sale)
+        if window is None:
+            return
+        windows[key] = window
+        record = rules.sales_window(sale["sku"], sale["window_start"], window)
+        await sales_out.send(key=sale["sku"], value=serdes(Topics.SALES_PER_MINUTE).encode(record))
+
+    orders = raw_topic(app, Topics.ORDERS, prefix)
+
+    @app.agent(orders)
+    async def orders_agent(stream: StreamT[bytes]) -> None:
+        await consume(stream, {orders.get_topic_name(): serdes(Topics.ORDERS)}, dead, on_order)
+
+    @app.agent(changes)
+    async def counts_agent(stream: StreamT[bytes]) -> None:
+        await consume(stream, {changes.get_topic_name(): None}, dead, on_change)
+
+    @app.agent(sold)
+    async def sales_agent(stream: StreamT[bytes]) -> None:
+        await consume(stream, {sold.get_topic_name(): None}, dead, on_sale)
+
+    return app
