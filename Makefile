@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+DASHBOARD_LIBS := consumers/query_api/dashboard/node_modules/.installed
 
-.PHONY: up test setup local-infra lint format unit e2e kafka-start kafka-stop cluster-start cluster-stop clean
+.PHONY: up test setup local-infra browser lint format unit e2e kafka-start kafka-stop cluster-start cluster-stop clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,17 +17,27 @@ $(INSTALLED): pyproject.toml
 ## setup: the virtualenv with every dependency; Apache Kafka and Apicurio Registry from Maven Central
 setup: $(INSTALLED) local-infra
 
-local-infra: $(INSTALLED)
+local-infra: $(INSTALLED) $(DASHBOARD_LIBS)
 	$(PY) -m infra.local_kafka assemble
 	$(PY) -m infra.local_registry assemble
+
+$(DASHBOARD_LIBS): consumers/query_api/dashboard/package.json consumers/query_api/dashboard/package-lock.json
+	npm ci --prefix consumers/query_api/dashboard --no-audit --no-fund --loglevel=error
+	touch $@
 
 ## up: start Kafka, create topics, run every service; Ctrl-C stops everything
 up: setup
 	$(PY) -m infra.up
 
-## test: lint, then the whole suite (unit, integration, e2e) against a real broker
-test: setup lint
+## test: lint, then the whole suite (unit, integration, e2e, browser) against a real broker
+test: setup browser lint
 	$(PY) -m pytest
+
+## browser: Debian's Chromium and ChromeDriver for the dashboard test (needs root and apt)
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) || \
+	  echo "could not install chromium: the browser test will be skipped and say why"
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

@@ -9,6 +9,7 @@ from consumers.query_api.projections.inventory import InventoryViews
 from consumers.query_api.projections.orders import OrderViews
 from consumers.query_api.projections.stats import SalesWindows, StateCounts
 from consumers.query_api.settings import QuerySettings
+from consumers.query_api.stream import Broadcaster
 
 ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 
@@ -49,6 +50,12 @@ def get_sales(request: Request) -> SalesWindows:
     return sales
 
 
+def get_broadcaster(request: Request) -> Broadcaster:
+    """The fan-out of changes to stream clients."""
+    hub: Broadcaster = request.app.state.broadcaster
+    return hub
+
+
 def get_settings(request: Request) -> QuerySettings:
     """The app's settings."""
     settings: QuerySettings = request.app.state.settings
@@ -61,5 +68,6 @@ CustomersDep = Annotated[CustomerViews, Depends(get_customers)]
 NotificationsDep = Annotated[NotificationViews, Depends(get_notifications)]
 StateCountsDep = Annotated[StateCounts, Depends(get_state_counts)]
 SalesDep = Annotated[SalesWindows, Depends(get_sales)]
+BroadcasterDep = Annotated[Broadcaster, Depends(get_broadcaster)]
 SettingsDep = Annotated[QuerySettings, Depends(get_settings)]
 PathId = Annotated[str, Path(pattern=ID_PATTERN)]

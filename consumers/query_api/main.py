@@ -13,8 +13,9 @@ from consumers.query_api.projections.customers import CustomerViews, Notificatio
 from consumers.query_api.projections.inventory import InventoryViews
 from consumers.query_api.projections.orders import OrderViews
 from consumers.query_api.projections.stats import SalesWindows, StateCounts
-from consumers.query_api.routes import customers, inventory, orders, stats
+from consumers.query_api.routes import customers, dashboard, inventory, orders, stats, stream
 from consumers.query_api.settings import QuerySettings
+from consumers.query_api.stream import Broadcaster
 from infra.http import install_common
 from infra.logs import configure_logging
 from schemas.serdes import Serdes
@@ -23,7 +24,8 @@ from schemas.serdes import Serdes
 def create_app(settings: QuerySettings | None = None) -> FastAPI:
     """Build the app; the Kafka consumer starts in the lifespan, never at import."""
     settings = settings or QuerySettings()
-    order_views = OrderViews()
+    hub = Broadcaster()
+    order_views = OrderViews(on_change=lambda view: hub.publish("order", view))
     inventory_views = InventoryViews()
     customer_views = CustomerViews()
     notification_views = NotificationViews()
@@ -60,6 +62,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     app.state.notifications = notification_views
     app.state.state_counts = state_counts
     app.state.sales = sales
+    app.state.broadcaster = hub
 
     async def ready() -> dict[str, bool]:
         return {"kafka_caught_up": materializer.caught_up, "registry": await serdes.reachable()}
@@ -69,6 +72,9 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     app.include_router(inventory.router)
     app.include_router(customers.router)
     app.include_router(stats.router)
+    app.include_router(stream.router)
+    app.include_router(dashboard.router)
+    dashboard.mount_static(app)
     return app
 
 

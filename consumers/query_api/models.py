@@ -78,3 +78,10 @@ class OrderView(BaseModel):
     updated_at: str
     validated_at: str | None = None
     payment_ids: list[str] = []
+
+
+class CustomerOrdersOut(BaseModel):
+    """A page of a customer's orders, newest first; ``next_cursor`` is null on the last page."""
+
+    orders: list[OrderView]
+    next_cursor: str | None

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+import bisect
+from collections.abc import Callable, Collection
 from typing import Any
 
 from schemas.clock import iso
@@ -29,10 +30,12 @@ class OrderViews:
 
     topic = Topics.ORDERS
 
-    def __init__(self) -> None:
+    def __init__(self, on_change: Callable[[View], None] | None = None) -> None:
+        self._on_change = on_change
         self._views: dict[str, View] = {}
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
         self._validated_per_minute: dict[int, int] = {}
+        self._by_customer: dict[str, list[tuple[int, str]]] = {}  # (placed_at, order_id), ascending
 
     def __len__(self) -> int:
         return len(self._views)
@@ -52,10 +55,29 @@ class OrderViews:
         ):
             minute = record["placed_at"] - record["placed_at"] % 60_000
             self._validated_per_minute[minute] = self._validated_per_minute.get(minute, 0) + 1
-        self._views[order_id] = to_view(record)
+        if current is None:
+            bisect.insort(
+                self._by_customer.setdefault(record["customer_id"], []), (record["placed_at"], order_id)
+            )
+        view = self._views[order_id] = to_view(record)
+        if self._on_change is not None:
+            self._on_change(view)
         for waiter in self._waiters.pop(order_id, ()):
             if not waiter.done():
                 waiter.set_result(None)
+
+    def customer_page(
+        self, customer_id: str, limit: int, after: tuple[int, str] | None
+    ) -> tuple[list[View], tuple[int, str] | None]:
+        """Up to ``limit`` of the customer's orders, newest first, older than ``after`` if given.
+
+        Returns the page and the position to continue from (None when there is no more).
+        """
+        index = self._by_customer.get(customer_id, [])
+        end = len(index) if after is None else bisect.bisect_left(index, after)
+        chosen = index[max(0, end - limit) : end][::-1]
+        more = end - limit > 0
+        return [self._views[order_id] for _, order_id in chosen], (chosen[-1] if more and chosen else None)
 
     def validated_per_minute(self, start: int) -> dict[int, int]:
         """Orders that became VALIDATED, per minute of placed_at, from ``start`` (epoch millis) on."""

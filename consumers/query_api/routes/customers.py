@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from consumers.query_api.deps import CustomersDep, NotificationsDep, PathId
-from consumers.query_api.models import CustomerOut, NotificationsOut
+from consumers.query_api.deps import CustomersDep, NotificationsDep, OrdersDep, PathId
+from consumers.query_api.models import CustomerOrdersOut, CustomerOut, NotificationsOut
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
 
@@ -32,3 +33,36 @@ async def get_notifications(
     if customers.get(customer_id) is None:
         raise HTTPException(status_code=404, detail=f"customer {customer_id} not found")
     return NotificationsOut.model_validate({"notifications": notifications.newest(customer_id, limit)})
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    """The position an opaque cursor stands for; 422 if it is not one of ours."""
+    try:
+        placed_at, _, order_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        return int(placed_at), order_id
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise HTTPException(
+            status_code=422, detail=[{"field": "cursor", "loc": ["query", "cursor"], "msg": "invalid cursor"}]
+        ) from exc
+
+
+def encode_cursor(position: tuple[int, str]) -> str:
+    """An opaque cursor for a position in a customer's orders."""
+    return base64.urlsafe_b64encode(f"{position[0]}:{position[1]}".encode()).decode()
+
+
+@router.get("/{customer_id}/orders", responses={404: {"description": "unknown customer"}})
+async def get_customer_orders(
+    customer_id: PathId,
+    customers: CustomersDep,
+    orders: OrdersDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> CustomerOrdersOut:
+    """The customer's orders, newest first; pass ``next_cursor`` back as ``cursor`` for the next page."""
+    after = decode_cursor(cursor) if cursor else None
+    if customers.get(customer_id) is None:
+        raise HTTPException(status_code=404, detail=f"customer {customer_id} not found")
+    page, position = orders.customer_page(customer_id, limit, after)
+    next_cursor = encode_cursor(position) if position else None
+    return CustomerOrdersOut.model_validate({"orders": page, "next_cursor": next_cursor})

@@ -71,3 +71,30 @@ async def test_update_between_check_and_wait_is_not_missed() -> None:
     result = await asyncio.wait_for(waiter, 1)
     assert result is not None
     assert result["state"] == "CREATED"
+
+
+def test_customer_pages_are_newest_first_and_cover_every_order_once() -> None:
+    views = OrderViews()
+    for i in range(7):
+        views.apply(f"o-{i}", {**order(1, "CREATED"), "order_id": f"o-{i}", "placed_at": 1000 + i % 3})
+    seen: list[str] = []
+    after = None
+    pages = 0
+    while True:
+        page, after = views.customer_page("c-1", 3, after)
+        seen += [v["order_id"] for v in page]
+        pages += 1
+        if after is None:
+            break
+    assert seen == ["o-5", "o-2", "o-4", "o-1", "o-6", "o-3", "o-0"]
+    assert pages == 3
+    assert views.customer_page("nobody", 3, None) == ([], None)
+
+
+def test_a_new_version_does_not_repeat_the_order_in_its_customers_list() -> None:
+    views = OrderViews()
+    views.apply("o-1", order(1, "CREATED"))
+    views.apply("o-1", order(2, "VALIDATED"))
+    page, after = views.customer_page("c-1", 10, None)
+    assert [(v["order_id"], v["state"]) for v in page] == [("o-1", "VALIDATED")]
+    assert after is None
