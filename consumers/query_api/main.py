@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -13,6 +14,7 @@ from consumers.query_api.projections.customers import CustomerViews, Notificatio
 from consumers.query_api.projections.inventory import InventoryViews
 from consumers.query_api.projections.orders import OrderViews
 from consumers.query_api.projections.stats import SalesWindows, StateCounts
+from consumers.query_api.projections.store import open_views
 from consumers.query_api.routes import customers, dashboard, inventory, orders, stats, stream
 from consumers.query_api.settings import QuerySettings
 from consumers.query_api.stream import Broadcaster
@@ -25,7 +27,8 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     """Build the app; the Kafka consumer starts in the lifespan, never at import."""
     settings = settings or QuerySettings()
     hub = Broadcaster()
-    order_views = OrderViews(on_change=lambda view: hub.publish("order", view))
+    views_store = open_views(settings.store, Path(settings.store_dir) / f"orders-{settings.port}")
+    order_views = OrderViews(on_change=lambda view: hub.publish("order", view), store=views_store)
     inventory_views = InventoryViews()
     customer_views = CustomerViews()
     notification_views = NotificationViews()

@@ -1,5 +1,7 @@
 """Settings of query-api, read from ``QUERY_*`` (Kafka from ``KAFKA_*``)."""
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -15,3 +17,5 @@ class QuerySettings(ServiceSettings):
     port: int = 8001
     default_timeout_ms: int = Field(default=10_000, ge=0, le=60_000)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    store: Literal["memory", "rocksdb"] = Field(default="memory", description="where order views live")
+    store_dir: str = ".local/query-api"

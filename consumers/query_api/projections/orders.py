@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, MutableMapping
 from typing import Any
 
 from schemas.clock import iso
@@ -30,9 +30,11 @@ class OrderViews:
 
     topic = Topics.ORDERS
 
-    def __init__(self, on_change: Callable[[View], None] | None = None) -> None:
+    def __init__(
+        self, on_change: Callable[[View], None] | None = None, store: MutableMapping[str, View] | None = None
+    ) -> None:
         self._on_change = on_change
-        self._views: dict[str, View] = {}
+        self._views: MutableMapping[str, View] = {} if store is None else store
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
         self._validated_per_minute: dict[int, int] = {}
         self._by_customer: dict[str, list[tuple[int, str]]] = {}  # (placed_at, order_id), ascending

@@ -1,0 +1,57 @@
+"""Two replicas of query-api, fed by the same topics, answer identically."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from infra.services import SERVICES
+from tests.e2e.shop import Shop
+from tests.e2e.systems import PROCESSORS, start_system
+from tests.helpers.processes import Running
+
+QUERY = next(s for s in SERVICES if s.name == "query-api")
+
+
+@pytest.fixture(scope="module")
+def replicated(kafka: str, schema_registry: str) -> Iterator[dict[str, Running]]:
+    """Every service plus a second query-api on the same topics."""
+    second = dataclasses.replace(QUERY, name="query-api-2")
+    with start_system(kafka, schema_registry, [*PROCESSORS, second], "replicas-") as started:
+        yield started
+
+
+def test_two_query_api_replicas_answer_identically(replicated: dict[str, Running]) -> None:
+    async def body() -> None:
+        async with (
+            httpx.AsyncClient(base_url=replicated["ingest-api"].url, timeout=30) as ingest,
+            httpx.AsyncClient(base_url=replicated["query-api"].url, timeout=70) as one,
+            httpx.AsyncClient(base_url=replicated["query-api-2"].url, timeout=70) as two,
+        ):
+            shop = Shop(ingest, one)
+            customer, sku = await shop.customer(), await shop.stock(4)
+            orders = [await shop.order(customer, (sku, 2, 100)) for _ in range(3)]
+            for order_id in orders:
+                await shop.wait(order_id, "VALIDATED,FAILED")
+            await shop.pay(orders[0], 200)
+            await shop.wait(orders[0], "PAID")
+            await shop.notifications(customer, "PAYMENT_RECEIVED", orders[0])
+            await asyncio.sleep(1)  # let both replicas read the last records
+            paths = [
+                *(f"/v1/orders/{o}" for o in orders),
+                f"/v1/customers/{customer}",
+                f"/v1/customers/{customer}/orders?limit=2",
+                f"/v1/customers/{customer}/notifications",
+                f"/v1/inventory/{sku}",
+                "/v1/stats/orders",
+            ]
+            for path in paths:
+                first, second = await one.get(path), await two.get(path)
+                assert (first.status_code, first.json()) == (second.status_code, second.json()), path
+                assert first.status_code == 200, path
+
+    asyncio.run(body())
