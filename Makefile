@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 DASHBOARD_LIBS := consumers/query_api/dashboard/node_modules/.installed
 
-.PHONY: up test setup local-infra browser lint format unit e2e kafka-start kafka-stop cluster-start cluster-stop clean
+.PHONY: up test bench setup local-infra browser lint format unit e2e kafka-start kafka-stop cluster-start cluster-stop clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) || \
 	  echo "could not install chromium: the browser test will be skipped and say why"
+
+## bench: every figure beside its anchor, same run (bench/results/latest.{json,md} and PNG plots)
+bench: setup
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(PY) -m bench
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

@@ -129,10 +129,12 @@ def create_app(settings: OrdersSettings) -> faust.App:  # noqa: C901 - the handl
                 save(outcome)
                 if (
                     not outcome.versions
-                    and now >= state.get("announced", order["updated_at"]) + reannounce_ms
+                    and "announced" not in state
+                    and now >= order["updated_at"] + reannounce_ms
                 ):
                     # a validator may have lost the request (a worker crash between fetch and commit):
-                    # the same version again; validators answer repeats idempotently
+                    # the same version once more; validators answer repeats idempotently. Once only,
+                    # so a backlog is at worst read twice, never snowballs.
                     orders[order_id] = order
                     checks[order_id] = {**state, "announced": now}
         for order_id, entries in list(held.items()):

@@ -14,7 +14,7 @@ class OrdersSettings(ProcessorSettings):
     web_port: int = 8101
     validation_timeout_s: float = Field(default=30.0, gt=0)
     reannounce_after_s: float = Field(
-        default=5.0, gt=0, description="re-publish a CREATED order whose checks have not all answered"
+        default=10.0, gt=0, description="re-publish, once, a CREATED order whose checks have not all answered"
     )
     hold_unmatched_s: float = Field(default=600.0, gt=0, description="payments/actions for unknown orders")
     tick_interval_s: float = Field(default=1.0, gt=0)

@@ -1,0 +1,78 @@
+"""``make bench``: every figure beside its anchor, measured in the same run, written to bench/results/.
+
+Sections run one after another on the local broker: serde, broker anchors, a whole system for
+ingestion, query and end-to-end latency (RSS sampled at rest and under load), then processing
+throughput against a raw aiokafka loop and Quix Streams.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from typing import Any
+
+from bench import latency, report, resources, serde_rate
+from infra import local_kafka, local_registry
+from infra.local_kafka.layout import single_spec
+from tests.e2e.systems import PROCESSORS, start_system
+
+log = logging.getLogger("bench")
+
+
+def system_figures(
+    bootstrap: str, registry: str, runs: int, quick: bool
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Ingestion, query and latency figures on one running system, with RSS at rest and peak."""
+    from bench import ingest, query
+
+    figures: list[dict[str, Any]] = []
+    with start_system(bootstrap, registry, PROCESSORS, "bench-") as started:
+        pids = {name: r.proc.pid for name, r in started.items()}
+        broker_pid = int(single_spec().pid_file.read_text().strip())
+        pids["kafka broker"] = broker_pid
+        time.sleep(3)
+        at_rest = resources.snapshot(pids)
+        ingest_url, query_url = started["ingest-api"].url, started["query-api"].url
+        with resources.PeakSampler(pids) as sampler:
+            figures += [dict(f) for f in ingest.run(ingest_url, runs)]
+            figures += [dict(f) for f in query.run(ingest_url, query_url, runs)]
+            rates = (200.0,) if quick else (200.0, 1000.0)
+            figures += latency.run(ingest_url, query_url, rates=rates, seconds=5 if quick else 10, runs=runs)
+    rss = {"at_rest_mib": at_rest, "peak_under_load_mib": sampler.peaks}
+    return figures, rss
+
+
+def main() -> int:
+    """Run every section and write the results; ``--quick`` for a short smoke run."""
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="fewer and shorter runs (a smoke test)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    runs = 1 if args.quick else 3
+    started = time.monotonic()
+    bootstrap = local_kafka.start_single()
+    registry = local_registry.start() + local_registry.CCOMPAT_PATH
+    from bench import broker, processing
+    from bench.common import machine_facts
+
+    facts = {**machine_facts(), "runs": runs}
+    figures: list[dict[str, Any]] = []
+    log.info("serde")
+    figures += serde_rate.figures()
+    log.info("broker anchors")
+    figures += [dict(f) for f in broker.run(bootstrap, runs)]
+    log.info("whole system: ingestion, query, latency, memory")
+    system, rss = system_figures(bootstrap, registry, runs, args.quick)
+    figures += [dict(f) for f in system]
+    log.info("processing throughput and anchors")
+    figures += [dict(f) for f in processing.run(bootstrap, registry, runs)]
+    written = report.write(facts, figures, {"rss": rss, "seconds": round(time.monotonic() - started)})
+    for path in written:
+        sys.stdout.write(f"{path}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""End-to-end latency: POST /v1/orders → the order VALIDATED in query-api, at fixed offered loads.
+
+One process offers orders at a steady rate through ingest-api while listening to query-api's
+``/v1/stream``; an order's latency is from just before its POST to its VALIDATED event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+import uuid
+from typing import Any
+
+import httpx
+
+CUSTOMERS = 400  # spreads the fraud limit: no order of this test may fail
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0..100) by nearest rank; NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+async def seed(ingest: httpx.AsyncClient, run: str) -> tuple[list[str], str]:
+    """Customers and one sku with ample stock."""
+    customers = [f"lat-{run}-c{i}" for i in range(CUSTOMERS)]
+    for customer in customers:
+        r = await ingest.put(f"/v1/customers/{customer}", json={"name": "L", "email": "l@example.com"})
+        r.raise_for_status()
+    sku = f"lat-{run}-sku"
+    (await ingest.put(f"/v1/inventory/{sku}", json={"on_hand": 10_000_000})).raise_for_status()
+    return customers, sku
+
+
+async def listen(
+    query_url: str, sent: dict[str, float], done: dict[str, float], stop: asyncio.Event, all_in: asyncio.Event
+) -> None:
+    """Record when each order we sent shows up VALIDATED on the stream; ``all_in`` once all are."""
+    async with (
+        httpx.AsyncClient(base_url=query_url, timeout=httpx.Timeout(10, read=120)) as query,
+        query.stream("GET", "/v1/stream", params={"stats_every_ms": 60_000}) as response,
+    ):
+        event = None
+        async for line in response.aiter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event == "order":
+                order = json.loads(line[6:])
+                if order["state"] == "VALIDATED" and order["order_id"] in sent:
+                    done.setdefault(order["order_id"], time.perf_counter())
+                    if stop.is_set() and len(done) >= len(sent):
+                        all_in.set()
+
+
+async def offer(ingest_url: str, query_url: str, rate: float, seconds: float) -> dict[str, Any]:
+    """Offer ``rate`` orders/s for ``seconds``; latency percentiles of the orders that validated."""
+    run = uuid.uuid4().hex[:6]
+    async with httpx.AsyncClient(
+        base_url=ingest_url, timeout=30, limits=httpx.Limits(max_connections=256)
+    ) as ingest:
+        customers, sku = await seed(ingest, run)
+        sent: dict[str, float] = {}
+        done: dict[str, float] = {}
+        stop, all_in = asyncio.Event(), asyncio.Event()
+        listener = asyncio.create_task(listen(query_url, sent, done, stop, all_in))
+        await asyncio.sleep(1)  # the stream is open before the first order
+
+        async def post(i: int) -> None:
+            order_id = f"lat-{run}-{i}"
+            body = {
+                "order_id": order_id,
+                "customer_id": customers[i % CUSTOMERS],
+                "currency": "EUR",
+                "items": [{"sku": sku, "quantity": 1, "unit_price_cents": 100}],
+            }
+            sent[order_id] = time.perf_counter()
+            (await ingest.post("/v1/orders", json=body)).raise_for_status()
+
+        start, tasks, i = time.perf_counter(), [], 0
+        while (elapsed := time.perf_counter() - start) < seconds:
+            while i < int(elapsed * rate) + 1:
+                tasks.append(asyncio.create_task(post(i)))
+                i += 1
+            await asyncio.sleep(0.002)
+        await asyncio.gather(*tasks)
+        stop.set()  # from now on the listener says when every order is in
+        if len(done) < len(sent):
+            try:
+                await asyncio.wait_for(all_in.wait(), 30)
+            except TimeoutError:
+                pass
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
+    latencies = [(done[o] - sent[o]) * 1000 for o in done]
+    return {
+        "offered_per_s": rate,
+        "sent": len(sent),
+        "validated": len(latencies),
+        "p50_ms": percentile(latencies, 50),
+        "p95_ms": percentile(latencies, 95),
+        "p99_ms": percentile(latencies, 99),
+    }
+
+
+def run(
+    ingest_url: str,
+    query_url: str,
+    rates: tuple[float, ...] = (200, 1000),
+    seconds: float = 10,
+    runs: int = 3,
+) -> list[dict[str, Any]]:
+    """For each rate: a warm-up, then ``runs`` runs; figures are medians with the runs kept."""
+    figures: list[dict[str, Any]] = []
+    for rate in rates:
+        asyncio.run(offer(ingest_url, query_url, rate, 2))  # warm-up
+        results = [asyncio.run(offer(ingest_url, query_url, rate, seconds)) for _ in range(runs)]
+        for key in ("p50_ms", "p95_ms", "p99_ms"):
+            values = [r[key] for r in results]
+            figures.append(
+                {
+                    "name": f"e2e latency POST→VALIDATED {key[:-3]} at {rate:g}/s offered",
+                    "value": statistics.median(values),
+                    "unit": "ms",
+                    "runs": values,
+                    "detail": [{k: r[k] for k in ("sent", "validated")} for r in results],
+                }
+            )
+    return figures

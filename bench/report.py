@@ -1,0 +1,77 @@
+"""Writes the results of a bench run: JSON, a markdown table, and PNG plots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
+
+RESULTS = Path(__file__).with_name("results")
+
+
+def _cell(value: Any) -> str:
+    """A number as the table shows it."""
+    if isinstance(value, float):
+        return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.3g}"
+    return "" if value is None else str(value)
+
+
+def markdown(facts: dict[str, Any], figures: list[dict[str, Any]]) -> str:
+    """The results table, with the machine and date it was measured on."""
+    lines = [
+        f"Measured {facts.get('date', '')} on {facts.get('cores', '?')} cores, "
+        f"Python {facts.get('python', '?')}, Kafka {facts.get('kafka', '?')}; medians of "
+        f"{facts.get('runs', 3)} runs after a warm-up.",
+        "",
+        "| figure | median | unit | anchor | ratio | runs |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in figures:
+        runs = ", ".join(_cell(r) for r in f.get("runs", []))
+        lines.append(
+            f"| {f['name']} | {_cell(f['value'])} | {f.get('unit', '')} | {f.get('anchor') or ''} "
+            f"| {_cell(f.get('ratio'))} | {runs} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def plots(figures: list[dict[str, Any]]) -> list[Path]:
+    """One bar chart of ratios to anchors, one of latency percentiles."""
+    written = []
+    ratios = [f for f in figures if f.get("ratio") is not None]
+    if ratios:
+        fig, ax = plt.subplots(figsize=(10, 0.5 + 0.45 * len(ratios)))
+        ax.barh([f["name"] for f in ratios], [f["ratio"] for f in ratios])
+        ax.axvline(1.0, color="black", linewidth=0.8)
+        ax.set_xlabel("ratio to anchor (same run)")
+        fig.tight_layout()
+        path = RESULTS / "ratios.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    latencies = [f for f in figures if f.get("unit") == "ms"]
+    if latencies:
+        fig, ax = plt.subplots(figsize=(10, 0.5 + 0.45 * len(latencies)))
+        ax.barh([f["name"] for f in latencies], [f["value"] for f in latencies])
+        ax.set_xlabel("milliseconds (median of runs)")
+        fig.tight_layout()
+        path = RESULTS / "latency.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def write(facts: dict[str, Any], figures: list[dict[str, Any]], extra: dict[str, Any]) -> list[Path]:
+    """latest.json, latest.md and the plots under bench/results/."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(
+        json.dumps({"machine": facts, "figures": figures, **extra}, indent=2, default=str) + "\n"
+    )
+    (RESULTS / "latest.md").write_text(markdown(facts, figures))
+    return [RESULTS / "latest.json", RESULTS / "latest.md", *plots(figures)]

@@ -1,0 +1,47 @@
+"""Resident memory of every service process and of the broker, read from /proc."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def rss_mib(pid: int) -> float:
+    """VmRSS of a process in MiB (0 if it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except FileNotFoundError:
+        return 0.0
+    return 0.0
+
+
+def snapshot(pids: dict[str, int]) -> dict[str, float]:
+    """RSS in MiB of each named process."""
+    return {name: round(rss_mib(pid), 1) for name, pid in pids.items()}
+
+
+class PeakSampler:
+    """Samples RSS of named processes in a thread and keeps each one's peak."""
+
+    def __init__(self, pids: dict[str, int], every_s: float = 0.5) -> None:
+        import threading
+
+        self._pids = pids
+        self._every_s = every_s
+        self.peaks = dict.fromkeys(pids, 0.0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every_s):
+            for name, value in snapshot(self._pids).items():
+                self.peaks[name] = max(self.peaks[name], value)
+
+    def __enter__(self) -> PeakSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
