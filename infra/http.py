@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]
+ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+PathId = Annotated[str, Path(pattern=ID_PATTERN)]  # ids in paths, as SPEC §4 spells them
 
 
 class BodyTooLarge(Exception):
@@ -115,3 +117,13 @@ def install_common(app: FastAPI, ready: ReadyCheck, max_body_bytes: int) -> None
     Instrumentator(excluded_handlers=["/metrics", "/healthz"]).instrument(app).expose(
         app, include_in_schema=False
     )
+
+
+def from_state(name: str) -> Callable[[Request], Any]:
+    """A dependency returning ``app.state.<name>`` (what the lifespan or factory put there)."""
+
+    def get(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    get.__name__ = f"get_{name}"
+    return get

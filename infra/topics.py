@@ -28,13 +28,12 @@ def new_topic(spec: TopicSpec, kafka: KafkaSettings) -> NewTopic:
     )
 
 
-async def ensure_topics(kafka: KafkaSettings, specs: Iterable[TopicSpec] = ALL) -> list[str]:
-    """Create the topics that do not exist yet; return the names that were created."""
+async def _create_missing(kafka: KafkaSettings, wanted: list[NewTopic]) -> list[str]:
+    """Create the ``wanted`` topics that do not exist yet; the names that were created."""
     admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        wanted = [new_topic(s, kafka) for s in specs]
         missing = [t for t in wanted if t.name not in existing]
         if missing:
             try:
@@ -46,15 +45,23 @@ async def ensure_topics(kafka: KafkaSettings, specs: Iterable[TopicSpec] = ALL) 
         await admin.close()
 
 
-def main() -> None:
-    """Create the registry's topics on the cluster named by ``KAFKA_*``."""
-    logging.basicConfig(level=logging.INFO)
-    created = asyncio.run(ensure_topics(KafkaSettings()))
-    log.info("topics ready", extra={"created_topics": created})
+async def ensure_topics(kafka: KafkaSettings, specs: Iterable[TopicSpec] = ALL) -> list[str]:
+    """Create the registry's topics that do not exist yet; return the names that were created."""
+    return await _create_missing(kafka, [new_topic(s, kafka) for s in specs])
 
 
-if __name__ == "__main__":
-    main()
+async def ensure_named(kafka: KafkaSettings, topics: Iterable[tuple[str, dict[str, str]]]) -> list[str]:
+    """Create topics a service owns privately (``(full name, config)``), if they do not exist yet."""
+    wanted = [
+        NewTopic(
+            name=name,
+            num_partitions=kafka.partitions,
+            replication_factor=kafka.replication_factor,
+            topic_configs=config,
+        )
+        for name, config in topics
+    ]
+    return await _create_missing(kafka, wanted)
 
 
 async def partitions_of(kafka: KafkaSettings, names: Iterable[str]) -> dict[str, int]:
@@ -68,27 +75,12 @@ async def partitions_of(kafka: KafkaSettings, names: Iterable[str]) -> dict[str,
     return {t["topic"]: len(t["partitions"]) for t in described if t["error_code"] == 0 and t["partitions"]}
 
 
-async def ensure_named(kafka: KafkaSettings, topics: Iterable[tuple[str, dict[str, str]]]) -> list[str]:
-    """Create topics a service owns privately (``(full name, config)``), if they do not exist yet."""
-    admin = AIOKafkaAdminClient(**kafka.client_options())
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        missing = [
-            NewTopic(
-                name=name,
-                num_partitions=kafka.partitions,
-                replication_factor=kafka.replication_factor,
-                topic_configs=config,
-            )
-            for name, config in topics
-            if name not in existing
-        ]
-        if missing:
-            try:
-                await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                log.info("topics created concurrently by another process")
-        return [t.name for t in missing]
-    finally:
-        await admin.close()
+def main() -> None:
+    """Create the registry's topics on the cluster named by ``KAFKA_*``."""
+    logging.basicConfig(level=logging.INFO)
+    created = asyncio.run(ensure_topics(KafkaSettings()))
+    log.info("topics ready", extra={"created_topics": created})
+
+
+if __name__ == "__main__":
+    main()

@@ -6,7 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$", examples=["c-42"])]
+from infra.http import ID_PATTERN
+
+Id = Annotated[str, Field(pattern=ID_PATTERN, examples=["c-42"])]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
 Tier = Literal["BRONZE", "SILVER", "GOLD", "PLATINUM"]
 

@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from consumers.query_api.deps import CustomersDep, NotificationsDep, OrdersDep, PathId
+from consumers.query_api.deps import CustomersDep, NotificationsDep, OrdersDep
 from consumers.query_api.models import CustomerOrdersOut, CustomerOut, NotificationsOut
+from infra.http import PathId
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 
-from consumers.query_api.deps import InventoryDep, PathId
+from consumers.query_api.deps import InventoryDep
 from consumers.query_api.models import InventoryOut
+from infra.http import PathId
 
 router = APIRouter(prefix="/v1/inventory", tags=["inventory"])
 

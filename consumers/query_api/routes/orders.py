@@ -7,8 +7,9 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Response
 
-from consumers.query_api.deps import OrdersDep, PathId, SettingsDep
+from consumers.query_api.deps import OrdersDep, SettingsDep
 from consumers.query_api.models import OrderView
+from infra.http import PathId
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 

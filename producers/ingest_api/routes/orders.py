@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter, Response, status
 
+from infra.http import PathId
 from producers.ingest_api import events
-from producers.ingest_api.deps import PathId, PublisherDep, SettingsDep
+from producers.ingest_api.deps import PublisherDep, SettingsDep
 from producers.ingest_api.models import (
     Accepted,
     OrderAccepted,

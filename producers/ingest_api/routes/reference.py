@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter, status
 
+from infra.http import PathId
 from producers.ingest_api import events
-from producers.ingest_api.deps import PathId, PublisherDep
+from producers.ingest_api.deps import PublisherDep
 from producers.ingest_api.models import Accepted, CustomerIn, InventoryIn
 from schemas.topics import Topics
 
