@@ -15,7 +15,7 @@ from pathlib import Path
 
 from infra.local_kafka.exceptions import LocalKafkaError
 from infra.local_kafka.layout import LOG4J_CONFIG, NodeSpec, lib_dir
-from infra.local_kafka.process import MAIN_CLASS, register_child
+from infra.local_kafka.process import MAIN_CLASS, spawn_detached
 
 log = logging.getLogger(__name__)
 
@@ -130,17 +130,11 @@ def prepare_all(specs: list[NodeSpec]) -> None:
 def launch(spec: NodeSpec) -> int:
     """Start the detached JVM of a prepared node, record its pid file and return the pid."""
     cmd = jvm_command(spec, MAIN_CLASS, str(spec.properties_file))
-    with spec.stdout_file.open("ab") as out:
-        out.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting {spec.name}\n".encode())
-        out.flush()
-        try:
-            proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-                cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                cwd=spec.directory, start_new_session=True,
-            )  # fmt: skip
-        except OSError as exc:
-            raise LocalKafkaError(f"{spec.name}: could not start java: {exc}") from exc
-    register_child(proc)
+    banner = f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting {spec.name}"
+    try:
+        proc = spawn_detached(cmd, spec.stdout_file, spec.directory, banner)
+    except OSError as exc:
+        raise LocalKafkaError(f"{spec.name}: could not start java: {exc}") from exc
     spec.pid_file.write_text(f"{proc.pid}\n", encoding="utf-8")
     log.info("started %s (pid %d, %s)", spec.name, proc.pid, spec.bootstrap)
     return proc.pid

@@ -170,3 +170,24 @@ def finish_stop(spec: NodeSpec, pid: int, timeout: float) -> None:
             raise LocalKafkaError(f"{spec.name} (pid {pid}) survived SIGKILL")
     spec.pid_file.unlink(missing_ok=True)
     log.info("stopped %s (pid %d)", spec.name, pid)
+
+
+def spawn_detached(cmd: list[str], log_file: Path, cwd: Path, banner: str) -> subprocess.Popen[bytes]:
+    """Start ``cmd`` in its own session, output appended to ``log_file`` after a ``banner`` line.
+
+    The process outlives its caller; it is registered so this process reaps it if it exits first.
+    Raises OSError when the command cannot be started.
+    """
+    with log_file.open("ab") as out:
+        out.write(f"\n{banner}\n".encode())
+        out.flush()
+        proc = subprocess.Popen(  # noqa: S603 - fixed argv built by the launchers, no shell
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            start_new_session=True,
+        )
+    register_child(proc)
+    return proc

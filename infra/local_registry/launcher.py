@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 import signal
 import socket
-import subprocess
 import time
 from dataclasses import dataclass
 
-from infra.local_kafka.process import port_open, process_state, register_child, request_stop, send_signal
+from infra.local_kafka.process import port_open, process_state, request_stop, send_signal, spawn_detached
 from infra.local_registry import probe, procs
 from infra.local_registry.assemble import assemble
 from infra.local_registry.exceptions import LocalRegistryError
@@ -87,18 +86,12 @@ def _launch(spec: RegistrySpec) -> int:
     cmd = [java_executable(), *JVM_OPTIONS, *props, "-jar", str(run_jar())]
     for directory in (spec.directory, spec.directory / "snapshots", spec.directory / "import"):
         directory.mkdir(parents=True, exist_ok=True)
-    with spec.log_file.open("ab") as out:
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        out.write(f"\n{probe.START_MARKER}{stamp} starting registry ({spec.storage} storage)\n".encode())
-        out.flush()
-        try:
-            proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-                cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                cwd=spec.directory, start_new_session=True,
-            )  # fmt: skip
-        except OSError as exc:
-            raise LocalRegistryError(f"could not start java: {exc}") from exc
-    register_child(proc)
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    banner = f"{probe.START_MARKER}{stamp} starting registry ({spec.storage} storage)"
+    try:
+        proc = spawn_detached(cmd, spec.log_file, spec.directory, banner)
+    except OSError as exc:
+        raise LocalRegistryError(f"could not start java: {exc}") from exc
     spec.pid_file.write_text(f"{proc.pid}\n", encoding="utf-8")
     log.info("started the registry (pid %d, %s, %s storage)", proc.pid, spec.url, spec.storage)
     return proc.pid

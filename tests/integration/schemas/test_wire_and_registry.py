@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from infra.settings import KafkaSettings, RegistrySettings
 from infra.topics import ensure_topics
@@ -15,6 +12,7 @@ from schemas.registry import SchemaRegistry, subject_of
 from schemas.serde import AvroSerde, ConfluentFraming
 from schemas.serdes import Serdes
 from schemas.topics import ALL, Topics
+from tests.helpers.kafka import read_records
 from tests.unit.schemas.samples import SAMPLES
 
 RECORD_TOPICS = [spec for spec in ALL if spec.value is not None]
@@ -31,21 +29,6 @@ async def produce(settings: KafkaSettings, records: list[tuple[str, bytes]]) -> 
         await producer.stop()
 
 
-async def consume(settings: KafkaSettings, topics: list[str], count: int) -> list[Any]:
-    """The first ``count`` records found on ``topics``."""
-    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=settings.servers, auto_offset_reset="earliest")
-    await consumer.start()
-    found: list[Any] = []
-    try:
-        async with asyncio.timeout(30):
-            while len(found) < count:
-                for messages in (await consumer.getmany(timeout_ms=500)).values():
-                    found.extend(messages)
-    finally:
-        await consumer.stop()
-    return found
-
-
 async def test_every_record_goes_out_with_the_confluent_header_of_its_subject(
     kafka_settings: KafkaSettings, registry_settings: RegistrySettings
 ) -> None:
@@ -59,8 +42,10 @@ async def test_every_record_goes_out_with_the_confluent_header_of_its_subject(
             for spec in RECORD_TOPICS
         ],
     )
-    records = await consume(
-        kafka_settings, [s.full_name(kafka_settings.topic_prefix) for s in RECORD_TOPICS], len(RECORD_TOPICS)
+    records = await read_records(
+        kafka_settings.servers,
+        [s.full_name(kafka_settings.topic_prefix) for s in RECORD_TOPICS],
+        len(RECORD_TOPICS),
     )
 
     registry = SchemaRegistry(registry_settings.registry_url)
@@ -90,7 +75,7 @@ async def test_order_v1_and_v2_read_each_other_through_kafka(
     new |= {"order_id": "new", "validated_at": SAMPLES["Order"]["placed_at"]}
     await produce(kafka_settings, [(topic, v1.encode(old)), (topic, v2.encode(new))])
 
-    by_id = {m.value[:5]: m.value for m in await consume(kafka_settings, [topic], 2)}
+    by_id = {m.value[:5]: m.value for m in await read_records(kafka_settings.servers, [topic], 2)}
     assert len(by_id) == 2, "v1 and v2 records carry different schema ids"
     fresh_v1 = AvroSerde(
         topic, v1_schema, ConfluentFraming(SchemaRegistry(registry_settings.registry_url), False)

@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from infra.settings import KafkaSettings, RegistrySettings
 from infra.topics import ensure_topics
 from schemas.clock import now_ms
 from schemas.serdes import Serdes
 from schemas.topics import Topics
+from tests.helpers.kafka import read_records
 from tests.helpers.processes import running, service
 
 ORDER_ID = "o-" + uuid.uuid4().hex[:10]
@@ -29,23 +29,6 @@ def orders_worker(kafka: str, schema_registry: str) -> Iterator[KafkaSettings]:
     env["SCHEMA_REGISTRY_URL"] = schema_registry
     with running([service("orders")], env, tag="dl-"):
         yield settings
-
-
-async def read_all(settings: KafkaSettings, topic: str, count: int, timeout_s: float = 30) -> list[Any]:
-    """The first ``count`` records of ``topic`` (fails after ``timeout_s``)."""
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=settings.servers, auto_offset_reset="earliest", group_id=None
-    )
-    await consumer.start()
-    found: list[Any] = []
-    try:
-        async with asyncio.timeout(timeout_s):
-            while len(found) < count:
-                for messages in (await consumer.getmany(timeout_ms=500)).values():
-                    found.extend(messages)
-    finally:
-        await consumer.stop()
-    return found
 
 
 async def test_poison_goes_to_dead_letters_and_the_next_record_is_processed(
@@ -78,7 +61,9 @@ async def test_poison_goes_to_dead_letters_and_the_next_record_is_processed(
     finally:
         await producer.stop()
 
-    letters = await read_all(settings, Topics.DEAD_LETTERS.full_name(settings.topic_prefix), len(poison))
+    letters = await read_records(
+        settings.servers, [Topics.DEAD_LETTERS.full_name(settings.topic_prefix)], len(poison)
+    )
     assert [m.value for m in letters] == list(poison.values())
     headers = [dict(m.headers) for m in letters]
     assert [h["error-kind"] for h in headers] == [b"decode"] * 4 + [b"apply"]
@@ -87,6 +72,6 @@ async def test_poison_goes_to_dead_letters_and_the_next_record_is_processed(
     assert [int(h["source-offset"]) for h in headers] == sorted(int(h["source-offset"]) for h in headers)
     assert b"unknown schema id 2147483632" in headers[2]["error"]
 
-    [order_record] = await read_all(settings, Topics.ORDERS.full_name(settings.topic_prefix), 1)
+    [order_record] = await read_records(settings.servers, [Topics.ORDERS.full_name(settings.topic_prefix)], 1)
     order = Serdes(settings, registry_settings)(Topics.ORDERS).decode(order_record.value)
     assert (order["order_id"], order["state"], order["version"]) == (ORDER_ID, "CREATED", 1)
