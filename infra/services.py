@@ -17,9 +17,19 @@ class Service:
     args: tuple[str, ...] = ()
     http_api: bool = False
 
-    def argv(self) -> list[str]:
-        """The command line, with this interpreter."""
-        return [sys.executable, "-m", self.module, *self.args]
+    @property
+    def host_env(self) -> str:
+        """The variable naming the address it binds (``INGEST_PORT`` → ``INGEST_HOST``)."""
+        return self.port_env.removesuffix("PORT") + "HOST"
+
+    def argv(self, python: str = sys.executable) -> list[str]:
+        """The command line, with this interpreter (or ``python``, as a container runs it)."""
+        return [python, "-m", self.module, *self.args]
+
+
+def by_module(module: str) -> Service | None:
+    """The service started as ``python -m module``, if any."""
+    return next((s for s in SERVICES if s.module == module), None)
 
 
 SERVICES: tuple[Service, ...] = (

@@ -15,7 +15,7 @@ from consumers.query_api.projections.inventory import InventoryViews
 from consumers.query_api.projections.orders import OrderViews
 from consumers.query_api.projections.stats import SalesWindows, StateCounts
 from consumers.query_api.projections.store import open_views
-from consumers.query_api.routes import customers, dashboard, inventory, orders, stats, stream
+from consumers.query_api.routes import asyncapi, customers, dashboard, inventory, orders, stats, stream
 from consumers.query_api.settings import QuerySettings
 from consumers.query_api.stream import Broadcaster
 from infra.http import install_common
@@ -66,6 +66,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     app.state.state_counts = state_counts
     app.state.sales = sales
     app.state.broadcaster = hub
+    app.state.asyncapi = asyncapi.build(settings)
 
     async def ready() -> dict[str, bool]:
         return {"kafka_caught_up": materializer.caught_up, "registry": await serdes.reachable()}
@@ -76,6 +77,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     app.include_router(customers.router)
     app.include_router(stats.router)
     app.include_router(stream.router)
+    app.include_router(asyncapi.router)
     app.include_router(dashboard.router)
     dashboard.mount_static(app)
     return app

@@ -1,0 +1,34 @@
+"""``GET /asyncapi.json``: the AsyncAPI 3.0 document of every topic, as this deployment names them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Depends, Response
+
+from consumers.query_api.settings import QuerySettings
+from infra.http import from_state
+from schemas.asyncapi import Cluster, document
+
+router = APIRouter(tags=["contract"])
+DocumentDep = Annotated[bytes, Depends(from_state("asyncapi"))]
+
+
+def build(settings: QuerySettings) -> bytes:
+    """The document for the cluster ``settings`` name, encoded once when the app is built."""
+    kafka = settings.kafka
+    cluster = Cluster(
+        bootstrap_servers=kafka.bootstrap_servers,
+        registry_url=settings.registry.registry_url,
+        topic_prefix=kafka.topic_prefix,
+        partitions=kafka.partitions,
+        replication_factor=kafka.replication_factor,
+    )
+    return orjson.dumps(document(cluster))
+
+
+@router.get("/asyncapi.json")
+async def asyncapi(encoded: DocumentDep) -> Response:
+    """The AsyncAPI 3.0 document: every topic, its Avro records, and which service sends or receives it."""
+    return Response(encoded, media_type="application/json")
