@@ -5,8 +5,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 DASHBOARD_LIBS := consumers/query_api/dashboard/node_modules/.installed
+# kustomize v5.8.2 is built on kustomize/api v0.21.2, the newest that this Go (1.26) builds
+KUSTOMIZE_VERSION := v5.8.2
+KUSTOMIZE := .local/bin/kustomize
+KUSTOMIZE_STAMP := .local/bin/.kustomize-$(KUSTOMIZE_VERSION)
+ASYNCAPI_LIBS := infra/asyncapi/node_modules/.installed
 
-.PHONY: up test bench setup local-infra browser lint format unit e2e kafka-start kafka-stop cluster-start cluster-stop clean
+.PHONY: up test bench setup local-infra deploy-tools k8s-generate deploy-test browser lint format unit e2e kafka-start kafka-stop cluster-start cluster-stop clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,7 +20,7 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 ## setup: the virtualenv with every dependency; Apache Kafka and Apicurio Registry from Maven Central
-setup: $(INSTALLED) local-infra
+setup: $(INSTALLED) local-infra deploy-tools
 
 local-infra: $(INSTALLED) $(DASHBOARD_LIBS)
 	$(PY) -m infra.local_kafka assemble
@@ -24,6 +29,26 @@ local-infra: $(INSTALLED) $(DASHBOARD_LIBS)
 $(DASHBOARD_LIBS): consumers/query_api/dashboard/package.json consumers/query_api/dashboard/package-lock.json
 	npm ci --prefix consumers/query_api/dashboard --no-audit --no-fund --loglevel=error
 	touch $@
+
+## deploy-tools: kustomize (Go module proxy) and @asyncapi/parser (npm) for the offline deployment tests
+deploy-tools: $(KUSTOMIZE_STAMP) $(ASYNCAPI_LIBS)
+
+$(KUSTOMIZE_STAMP):
+	mkdir -p .local/bin
+	GOTOOLCHAIN=local GOBIN=$(CURDIR)/.local/bin go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	touch $@
+
+$(ASYNCAPI_LIBS): infra/asyncapi/package.json infra/asyncapi/package-lock.json
+	npm ci --prefix infra/asyncapi --no-audit --no-fund --loglevel=error
+	touch $@
+
+## k8s-generate: rewrite infra/k8s/base/generated/ from schemas/topics.py and infra/services.py
+k8s-generate: $(INSTALLED)
+	$(PY) -m infra.k8s generate
+
+## deploy-test: Dockerfile, Compose, both Kubernetes overlays and the AsyncAPI document, offline
+deploy-test: $(INSTALLED) deploy-tools
+	$(PY) -m pytest tests/deploy
 
 ## up: start Kafka, create topics, run every service; Ctrl-C stops everything
 up: setup

@@ -1,0 +1,42 @@
+"""Helpers of the deployment tests: every environment variable a ShopStream setting reads."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from pydantic import AliasChoices
+from pydantic_settings import BaseSettings
+
+from infra.services import SERVICES
+from infra.settings import KafkaSettings, RegistrySettings, ServiceSettings
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [cls, *(sub for child in cls.__subclasses__() for sub in _subclasses(child))]
+
+
+def _names(cls: type[BaseSettings]) -> set[str]:
+    prefix = str(cls.model_config.get("env_prefix", ""))
+    names: set[str] = set()
+    for field, info in cls.model_fields.items():
+        if field in ServiceSettings.model_fields and field in ("kafka", "registry"):
+            continue
+        alias = info.validation_alias
+        if isinstance(alias, AliasChoices):
+            names.update(str(choice) for choice in alias.choices)
+        else:
+            names.add(f"{prefix}{field}".upper())
+    return names
+
+
+@pytest.fixture(scope="session")
+def setting_names() -> set[str]:
+    """Every ``KAFKA_*``, ``SCHEMA_*`` and per-service variable some settings class reads."""
+    for service in SERVICES:
+        importlib.import_module(f"{service.module}.settings")
+    names = _names(KafkaSettings) | _names(RegistrySettings)
+    for cls in _subclasses(ServiceSettings):
+        if cls.model_config.get("env_prefix"):  # the base class reads nothing of its own
+            names |= _names(cls)
+    return names
