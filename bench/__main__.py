@@ -15,7 +15,6 @@ from typing import Any
 
 from bench import latency, report, resources, serde_rate
 from infra import local_kafka, local_registry
-from infra.local_kafka.layout import single_spec
 from tests.e2e.systems import PROCESSORS, start_system
 
 log = logging.getLogger("bench")
@@ -30,8 +29,7 @@ def system_figures(
     figures: list[dict[str, Any]] = []
     with start_system(bootstrap, registry, PROCESSORS, "bench-") as started:
         pids = {name: r.proc.pid for name, r in started.items()}
-        broker_pid = int(single_spec().pid_file.read_text().strip())
-        pids["kafka broker"] = broker_pid
+        pids["kafka broker"] = resources.broker_pid()
         time.sleep(3)
         at_rest = resources.snapshot(pids)
         ingest_url, query_url = started["ingest-api"].url, started["query-api"].url

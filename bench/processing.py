@@ -9,8 +9,16 @@ passes: distinct skus, totals of 300 cents, customers enough that none nears the
 stock. The first backlog (smaller) is written while everything runs and is the warm-up.
 
 Anchors in the same run (``bench.anchors``), on fresh topics of the same broker: (a) a minimal
-aiokafka consume → decode → check → encode → produce loop, (b) the same step with Quix Streams.
-Each figure is the median of ``runs`` runs after a warm-up.
+aiokafka consume → decode → check → encode → produce loop, (b) the same step with Quix Streams, and
+the same step as one of our Faust processors. Each figure is the median of ``runs`` runs after a
+warm-up.
+
+Profiling a drain (py-spy) showed every service spending its time on socket writes of produce
+requests, one per record: Faust's producer defaults to no linger. The fix is the processors' producer
+linger (``PROCESSOR_LINGER_MS``); the hop and the lifecycle are measured with it off (before) and at
+its default (after), in the same run. Each lifecycle run also records the CPU milliseconds every
+service and the broker spent per validated order (``orders`` is restarted per run, so its figure
+includes its start-up).
 
 ``python -m bench.processing`` prints the figures as JSON (local Kafka and registry, started if needed).
 """
@@ -19,30 +27,36 @@ from __future__ import annotations
 
 import asyncio
 import json
-import statistics
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
+import psutil
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from bench.anchors import AnchorTopics, now_ms, order_placed, quix, raw_loop
+from bench.anchors import AnchorTopics, faust_hop, now_ms, order_placed, quix, raw_loop
+from bench.common import Figure, figure, median_of
+from bench.resources import broker_pid
 from infra.settings import KafkaSettings, RegistrySettings
 from infra.topics import partitions_of
 from schemas.serdes import Serdes
 from schemas.topics import Topics
+from stream_processors.common.settings import ProcessorSettings
 from tests.e2e.systems import PROCESSORS, start_system
 from tests.helpers.processes import Running
 
-SYSTEM_ORDERS = 20_000  # per measured run (the figure's example is 100,000: kept short on 2 cores)
-WARMUP_ORDERS = 5_000
-ANCHOR_RECORDS = 50_000
+SYSTEM_ORDERS = 1_500  # per measured run: the whole system drains tens of orders/s on 2 cores
+WARMUP_ORDERS = 300
+ANCHOR_RECORDS = 20_000
 CUSTOMERS = 2_000  # ≤ 50 orders of 300 cents per customer over all runs: far below the fraud limit
 SKUS = 30
 STOCK = 10_000_000
-WARMUP_TIMEOUT_S = 60.0  # a run that has not drained by then is reported as it stands (complete: false)
-RUN_TIMEOUT_S = 60.0
+RUN_TIMEOUT_S = 120.0  # a run that has not drained by then is reported as it stands (complete: false)
+# the profiled bottleneck: one produce request per record; the fix is the processors' producer linger
+BEFORE_LINGER_MS = "0"
+AFTER_LINGER_MS = ProcessorSettings.model_fields["linger_ms"].default
 
 
 async def _produce(kafka: KafkaSettings, topic: str, records: list[tuple[str, bytes]]) -> None:
@@ -175,11 +189,28 @@ def _watch(
     return asyncio.run(go())
 
 
+class CpuMeter:
+    """CPU seconds (user + system) that named processes spent between two points, via psutil."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self._procs = {name: psutil.Process(pid) for name, pid in pids.items()}
+        self._start = self._now()
+
+    def _now(self) -> dict[str, float]:
+        return {name: sum(p.cpu_times()[:2]) for name, p in self._procs.items()}
+
+    def ms_per(self, units: int) -> dict[str, float]:
+        """Milliseconds of CPU per unit of work since construction, per process."""
+        now = self._now()
+        return {name: round((now[name] - self._start[name]) * 1000 / max(units, 1), 2) for name in now}
+
+
 def system_runs(bootstrap: str, registry_url: str, runs: int, **env: str) -> list[dict[str, Any]]:
     """Outcomes of ``runs`` backlogs drained by the whole system, after a warm-up backlog.
 
     ``env`` adds settings for the services. The validation time-out is raised to an hour so that a
-    slow drain shows as a low rate rather than as orders FAILED by the 30 s default.
+    slow drain shows as a low rate rather than as orders FAILED by the 30 s default. Each outcome
+    carries the CPU milliseconds every service (and the broker) spent per validated order.
     """
     settings = {"ORDERS_VALIDATION_TIMEOUT_S": "3600", **env}
     with start_system(bootstrap, registry_url, PROCESSORS, tag="bench-processing-", **settings) as services:
@@ -192,7 +223,7 @@ def system_runs(bootstrap: str, registry_url: str, runs: int, **env: str) -> lis
             seed(kafka, serdes)
             warm = backlog(serdes, "warm", WARMUP_ORDERS)
             produce_warm = lambda: asyncio.run(_produce(kafka, requests, warm))  # noqa: E731
-            _watch(kafka, serdes, "warm", WARMUP_ORDERS, produce_warm, WARMUP_TIMEOUT_S)
+            _watch(kafka, serdes, "warm", WARMUP_ORDERS, produce_warm, RUN_TIMEOUT_S)
             orders: Running = services["orders"]
             results = []
             for r in range(runs):
@@ -205,57 +236,86 @@ def system_runs(bootstrap: str, registry_url: str, runs: int, **env: str) -> lis
                     orders.restart()
                     orders.wait_ready()
 
-                results.append(_watch(kafka, serdes, tag, SYSTEM_ORDERS, preload_and_restart, RUN_TIMEOUT_S))
+                pids = {name: s.proc.pid for name, s in services.items() if name != "orders"}
+                meter = CpuMeter({**pids, "kafka broker": broker_pid()})
+                outcome = _watch(kafka, serdes, tag, SYSTEM_ORDERS, preload_and_restart, RUN_TIMEOUT_S)
+                cpu = meter.ms_per(outcome["validated"])
+                orders_cpu = sum(psutil.Process(orders.proc.pid).cpu_times()[:2])
+                cpu["orders"] = round(orders_cpu * 1000 / max(outcome["validated"], 1), 2)
+                outcome["cpu_ms_per_order"] = cpu
+                outcome["cpu_ms_per_order_total"] = round(sum(cpu.values()), 1)
+                results.append(outcome)
             return results
         finally:
             serdes.close()
 
 
 def anchor_runs(bootstrap: str, registry_url: str, runs: int) -> dict[str, list[float]]:
-    """Records/s of each anchor over one preloaded backlog (a new consumer group per run)."""
+    """Records/s of each one-hop variant over one preloaded backlog (a new consumer group per run)."""
     topics = AnchorTopics(bootstrap, registry_url)
     asyncio.run(topics.create())
     asyncio.run(topics.preload(ANCHOR_RECORDS))
+    variants: dict[str, Callable[[AnchorTopics, int], float]] = {
+        "raw": raw_loop.run_once,
+        "quix": quix.run_once,
+        "faust before": lambda t, n: faust_hop.run_once(t, n, PROCESSOR_LINGER_MS=BEFORE_LINGER_MS),
+        "faust after": faust_hop.run_once,
+    }
     results: dict[str, list[float]] = {}
-    for name, once in (("raw", raw_loop.run_once), ("quix", quix.run_once)):
+    for name, once in variants.items():
         once(topics, ANCHOR_RECORDS)  # warm-up
         results[name] = [once(topics, ANCHOR_RECORDS) for _ in range(runs)]
     return results
 
 
-def run(bootstrap: str, registry_url: str, runs: int = 3) -> list[dict[str, Any]]:
-    """The processing figure and its anchors: medians of ``runs`` runs each, after a warm-up."""
-    anchors = anchor_runs(bootstrap, registry_url, runs)
-    system = system_runs(bootstrap, registry_url, runs)
-    rates = [r["orders_per_s"] for r in system]
-    raw, qx, sys_value = (statistics.median(v) for v in (anchors["raw"], anchors["quix"], rates))
-    note = f"{ANCHOR_RECORDS:,} records of OrderPlaced, one hop"
+def run(bootstrap: str, registry_url: str, runs: int = 3) -> list[Figure]:
+    """One hop against its anchors, and the whole lifecycle before and after the linger change."""
+    hops = anchor_runs(bootstrap, registry_url, runs)
+    raw, qx = median_of(hops["raw"]), median_of(hops["quix"])
+    before = system_runs(bootstrap, registry_url, runs, PROCESSOR_LINGER_MS=BEFORE_LINGER_MS)
+    after = system_runs(bootstrap, registry_url, runs)
+    before_rate = median_of([r["orders_per_s"] for r in before])
+    note = f"{ANCHOR_RECORDS:,} OrderPlaced records"
+    hop = "one hop: consume → decode → check → encode → produce"
+    lifecycle = f"lifecycle CREATED→VALIDATED, every service, {SYSTEM_ORDERS:,}-order backlog"
     return [
-        {
-            "name": f"processing CREATED→VALIDATED, all processors, {SYSTEM_ORDERS:,}-order backlog",
-            "value": sys_value,
-            "unit": "orders/s",
-            "runs": rates,
-            "detail": system,
-            "anchor": {"raw aiokafka loop": raw, "Quix Streams": qx},
-            "ratio": {"raw aiokafka loop": sys_value / raw, "Quix Streams": sys_value / qx},
-        },
-        {
-            "name": f"anchor: raw aiokafka consume→decode→check→encode→produce, {note}",
-            "value": raw,
-            "unit": "records/s",
-            "runs": anchors["raw"],
-            "anchor": None,
-            "ratio": None,
-        },
-        {
-            "name": f"anchor: Quix Streams, same step, {note}",
-            "value": qx,
-            "unit": "records/s",
-            "runs": anchors["quix"],
-            "anchor": None,
-            "ratio": None,
-        },
+        figure(f"{hop}, raw aiokafka loop, {note}", hops["raw"], "records/s"),
+        figure(f"{hop}, Quix Streams, {note}", hops["quix"], "records/s", "raw aiokafka loop", raw),
+        figure(
+            f"{hop}, our Faust processor, linger 0 (before), {note}",
+            hops["faust before"],
+            "records/s",
+            "Quix Streams",
+            qx,
+        ),
+        figure(
+            f"{hop}, our Faust processor (after), {note}",
+            hops["faust after"],
+            "records/s",
+            "Quix Streams",
+            qx,
+        ),
+        figure(
+            f"{hop}, our Faust processor (after) vs raw loop",
+            hops["faust after"],
+            "records/s",
+            "raw aiokafka loop",
+            raw,
+        ),
+        figure(
+            f"{lifecycle}, producer linger 0 (before)",
+            [r["orders_per_s"] for r in before],
+            "orders/s",
+            detail=before,
+        ),
+        figure(
+            f"{lifecycle} (after: linger {AFTER_LINGER_MS} ms)",
+            [r["orders_per_s"] for r in after],
+            "orders/s",
+            "same, before",
+            before_rate,
+            detail=after,
+        ),
     ]
 
 

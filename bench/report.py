@@ -12,6 +12,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
 
 RESULTS = Path(__file__).with_name("results")
+README = Path(__file__).resolve().parent.parent / "README.md"
+README_START = "<!-- bench:start (written by make bench) -->"
+README_END = "<!-- bench:end -->"
 
 
 def _cell(value: Any) -> str:
@@ -73,5 +76,16 @@ def write(facts: dict[str, Any], figures: list[dict[str, Any]], extra: dict[str,
     (RESULTS / "latest.json").write_text(
         json.dumps({"machine": facts, "figures": figures, **extra}, indent=2, default=str) + "\n"
     )
-    (RESULTS / "latest.md").write_text(markdown(facts, figures))
-    return [RESULTS / "latest.json", RESULTS / "latest.md", *plots(figures)]
+    table = markdown(facts, figures)
+    (RESULTS / "latest.md").write_text(table)
+    update_readme(table)
+    return [RESULTS / "latest.json", RESULTS / "latest.md", *plots(figures), README]
+
+
+def update_readme(table: str, readme: Path = README) -> None:
+    """Put ``table`` between the README's bench markers, so no figure there is written by hand."""
+    text = readme.read_text()
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise ValueError(f"{readme} has no {README_START} … {README_END} section")
+    readme.write_text(f"{text[: start + len(README_START)]}\n{table}{text[end:]}")

@@ -1,19 +1,25 @@
-"""Resident memory of every service process and of the broker, read from /proc."""
+"""Resident memory of every service process and of the broker (psutil)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import threading
+
+import psutil
+
+from infra.local_kafka.layout import single_spec
+
+
+def broker_pid() -> int:
+    """The local single broker's JVM."""
+    return int(single_spec().pid_file.read_text().strip())
 
 
 def rss_mib(pid: int) -> float:
-    """VmRSS of a process in MiB (0 if it is gone)."""
+    """Resident set size of a process in MiB (0 if it is gone)."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except FileNotFoundError:
+        return float(psutil.Process(pid).memory_info().rss) / 2**20
+    except psutil.NoSuchProcess:
         return 0.0
-    return 0.0
 
 
 def snapshot(pids: dict[str, int]) -> dict[str, float]:
@@ -25,8 +31,6 @@ class PeakSampler:
     """Samples RSS of named processes in a thread and keeps each one's peak."""
 
     def __init__(self, pids: dict[str, int], every_s: float = 0.5) -> None:
-        import threading
-
         self._pids = pids
         self._every_s = every_s
         self.peaks = dict.fromkeys(pids, 0.0)

@@ -25,3 +25,9 @@ class ProcessorSettings(ServiceSettings):
     )
     heartbeat_s: float = Field(default=3.0, gt=0)
     batch_size: int = Field(default=1000, ge=1)
+    linger_ms: float = Field(
+        default=5.0,
+        ge=0,
+        validation_alias=AliasChoices("PROCESSOR_LINGER_MS"),
+        description="how long the producer waits to fill a batch: 0 sends one request per record",
+    )
