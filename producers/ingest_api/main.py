@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from infra.http import install_common
 from infra.logs import configure_logging
+from producers.ingest_api.auth import require_api_key
 from producers.ingest_api.publisher import EventPublisher, KafkaUnavailable
 from producers.ingest_api.routes import orders, reference
 from producers.ingest_api.settings import IngestSettings
@@ -74,8 +75,9 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
 
     app.add_exception_handler(KafkaUnavailable, kafka_unavailable)
     install_common(app, ready, settings.max_body_bytes)
-    app.include_router(reference.router)
-    app.include_router(orders.router)
+    guard = [require_api_key(settings.api_keys)] if settings.api_keys else []
+    app.include_router(reference.router, dependencies=guard)
+    app.include_router(orders.router, dependencies=guard)
     return app
 
 
