@@ -144,9 +144,32 @@ async def test_a_non_bearer_authorization_counts_as_no_key(guarded: httpx.AsyncC
     assert r.status_code == 401
 
 
-async def test_key_is_checked_before_the_body(guarded: httpx.AsyncClient) -> None:
-    r = await guarded.post("/v1/orders", json={"items": "nonsense"})
-    assert r.status_code == 401
+@pytest.mark.parametrize(
+    ("content", "status"),
+    [(b'{"items": "nonsense"}', 401), (b"{not json", 401), (b"x" * (2 * 1024 * 1024), 401)],
+)
+async def test_key_is_checked_before_the_body(
+    guarded: httpx.AsyncClient, content: bytes, status: int
+) -> None:
+    headers = {"content-type": "application/json"}
+    r = await guarded.post("/v1/orders", content=content, headers=headers)
+    assert r.status_code == status
+    r = await guarded.post("/v1/orders", content=content, headers={**headers, "X-API-Key": "wrong"})
+    assert r.status_code == 403
+
+
+async def test_with_a_key_the_usual_answers_follow(guarded: httpx.AsyncClient) -> None:
+    headers = {"X-API-Key": KEY, "content-type": "application/json"}
+    assert (await guarded.post("/v1/orders", content=b"{not json", headers=headers)).status_code == 422
+    too_big = b"x" * (2 * 1024 * 1024)
+    assert (await guarded.post("/v1/orders", content=too_big, headers=headers)).status_code == 413
+    assert (await guarded.get("/v1/nothing", headers=headers)).status_code == 404
+    assert (await guarded.delete("/v1/orders", headers=headers)).status_code == 405
+
+
+async def test_unknown_paths_outside_v1_stay_404_without_a_key(guarded: httpx.AsyncClient) -> None:
+    assert (await guarded.get("/nothing")).status_code == 404
+    assert (await guarded.get("/v1/nothing")).status_code == 401
 
 
 async def test_health_metrics_and_docs_stay_open(guarded: httpx.AsyncClient) -> None:
