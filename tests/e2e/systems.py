@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from infra.services import SERVICES, Service
 from infra.settings import KafkaSettings
@@ -17,8 +18,10 @@ PROCESSORS = [s for s in SERVICES if not s.http_api]
 
 def kafka_settings_of(env: Mapping[str, str]) -> KafkaSettings:
     """The Kafka settings a service would read from ``env`` (its ``KAFKA_*`` variables)."""
-    fields = {k.removeprefix("KAFKA_").lower(): v for k, v in env.items() if k.startswith("KAFKA_")}
-    return KafkaSettings.model_validate(fields)
+    fields: dict[str, Any] = {
+        k.removeprefix("KAFKA_").lower(): v for k, v in env.items() if k.startswith("KAFKA_")
+    }
+    return KafkaSettings(**fields)  # what ``env`` leaves out comes from this process's KAFKA_*, as before
 
 
 @contextmanager
