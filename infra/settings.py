@@ -19,7 +19,10 @@ SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 class KafkaSettings(BaseSettings):
     """Connection to the Kafka cluster, read from ``KAFKA_*`` variables."""
 
-    model_config = SettingsConfigDict(env_prefix="KAFKA_", frozen=True, extra="ignore")
+    # hide_input_in_errors: a secret put in the wrong variable is never echoed by a validation error
+    model_config = SettingsConfigDict(
+        env_prefix="KAFKA_", frozen=True, extra="ignore", hide_input_in_errors=True
+    )
 
     bootstrap_servers: str = "127.0.0.1:9092"
     security_protocol: SecurityProtocol = "PLAINTEXT"
@@ -78,7 +81,9 @@ class RegistrySettings(BaseSettings):
     ``single-object``: Avro single-object encoding resolved from the schemas/ store (no registry).
     """
 
-    model_config = SettingsConfigDict(env_prefix="SCHEMA_", frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="SCHEMA_", frozen=True, extra="ignore", hide_input_in_errors=True
+    )
 
     format: Literal["confluent", "single-object"] = "confluent"
     registry_url: str = "http://127.0.0.1:8081/apis/ccompat/v7"

@@ -1,25 +1,34 @@
-"""Command line: ``python -m infra.local_kafka assemble|start|stop|status|reset [--cluster]``."""
+"""Command line: ``python -m infra.local_kafka assemble|start|stop|status|reset [--cluster|--secure]``.
+
+``start --secure`` starts a fresh SASL_SSL node with one SCRAM user (``shopstream``, random
+password) and writes the ``KAFKA_*`` settings reaching it to ``<node dir>/client.env`` (mode 0600);
+the password is never printed.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import secrets
 import sys
 from collections.abc import Sequence
 
-from infra.local_kafka import launcher
+from infra.local_kafka import launcher, secure
 from infra.local_kafka.assemble import assemble
 from infra.local_kafka.exceptions import LocalKafkaError
 
 EXIT_ERROR = 1
 EXIT_NOT_RUNNING = 3
+SECURE_USER = "shopstream"
 
 
 def _parser() -> argparse.ArgumentParser:
     """Build the argument parser."""
     parser = argparse.ArgumentParser(prog="python -m infra.local_kafka", description=__doc__)
     parser.add_argument("command", choices=["assemble", "start", "stop", "status", "reset"])
-    parser.add_argument("--cluster", action="store_true", help="act on the 3-node cluster")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--cluster", action="store_true", help="act on the 3-node cluster")
+    where.add_argument("--secure", action="store_true", help="start/stop/status the SASL_SSL (SCRAM) node")
     parser.add_argument("--timeout", type=float, default=None, help="seconds to wait (start/stop)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
     return parser
@@ -34,8 +43,32 @@ def _print_status(statuses: list[launcher.NodeStatus]) -> int:
     return 0 if all(st.running for st in statuses) else EXIT_NOT_RUNNING
 
 
+def _secure(args: argparse.Namespace) -> int:
+    """Start (fresh), stop or report the secure node."""
+    if args.command == "start":
+        password = secrets.token_urlsafe(24)
+        broker = secure.start_secure({SECURE_USER: password}, args.timeout or secure.START_TIMEOUT_S)
+        env_file = broker.spec.directory / "client.env"
+        env_file.touch(mode=0o600)
+        lines = [f"{k}={v}" for k, v in broker.client_env(SECURE_USER, password).items()]
+        env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        sys.stdout.write(f"{broker.bootstrap} (SASL_SSL, user {SECURE_USER}; settings in {env_file})\n")
+    elif args.command == "stop":
+        secure.stop_secure(args.timeout or secure.STOP_TIMEOUT_S)
+    elif args.command == "status":
+        running = secure.secure_running()
+        sys.stdout.write(f"secure   {'running' if running else 'down'}\n")
+        return 0 if running else EXIT_NOT_RUNNING
+    else:
+        sys.stderr.write(f"error: {args.command} is not available with --secure (every start is fresh)\n")
+        return EXIT_ERROR
+    return 0
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     """Run the selected command and return the exit code."""
+    if args.secure:
+        return _secure(args)
     cluster: bool = args.cluster
     if args.command == "assemble":
         sys.stdout.write(f"{assemble()}\n")

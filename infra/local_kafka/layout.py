@@ -17,6 +17,9 @@ HOST = "127.0.0.1"
 CLUSTER_SIZE = 3
 DEFAULT_SINGLE_PORT = 9092
 DEFAULT_CLUSTER_PORT = 19092
+SECURE_PORT_OFFSET = 10  # the secure node's default PLAINTEXT port is the single node's + 10
+SASL_SSL_PORT_OFFSET = 2  # its SASL_SSL listener: PLAINTEXT port + 2 (controller is + 1)
+SCRAM_MECHANISM = "SCRAM-SHA-512"
 CONTROLLER_PORT_OFFSET = 100
 
 _COMMON: dict[str, str] = {
@@ -61,6 +64,7 @@ class NodeSpec:
     voters: str
     heap: tuple[str, ...]
     settings: Mapping[str, str]
+    sasl_ssl_port: int | None = None
 
     @property
     def bootstrap(self) -> str:
@@ -102,9 +106,19 @@ class NodeSpec:
         """Return the file holding the cluster id shared by the group's nodes."""
         return self.group_dir / "cluster.id"
 
+    @property
+    def sasl_ssl_bootstrap(self) -> str | None:
+        """Return the node's SASL_SSL address, if it has that listener."""
+        return None if self.sasl_ssl_port is None else f"{HOST}:{self.sasl_ssl_port}"
+
+    @property
+    def tls_dir(self) -> Path:
+        """Return the directory of the node's CA certificate and PEM keystore."""
+        return self.directory / "tls"
+
     def server_properties(self) -> dict[str, str]:
         """Return the complete server.properties content as a mapping."""
-        return {
+        properties = {
             **_COMMON,
             **self.settings,
             "node.id": str(self.node_id),
@@ -112,6 +126,26 @@ class NodeSpec:
             "advertised.listeners": f"PLAINTEXT://{self.bootstrap}",
             "controller.quorum.voters": self.voters,
             "log.dirs": str(self.data_dir),
+        }
+        if self.sasl_ssl_port is not None:
+            properties.update(self._sasl_ssl_properties())
+        return properties
+
+    def _sasl_ssl_properties(self) -> dict[str, str]:
+        """The extra SASL_SSL listener: SCRAM users from the metadata log, TLS from a PEM keystore."""
+        prefix = "listener.name.sasl_ssl."
+        return {
+            "listeners": f"PLAINTEXT://{HOST}:{self.broker_port},CONTROLLER://{HOST}:{self.controller_port},"
+            f"SASL_SSL://{self.sasl_ssl_bootstrap}",
+            "advertised.listeners": f"PLAINTEXT://{self.bootstrap},SASL_SSL://{self.sasl_ssl_bootstrap}",
+            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL",
+            "sasl.enabled.mechanisms": SCRAM_MECHANISM,
+            f"{prefix}sasl.enabled.mechanisms": SCRAM_MECHANISM,
+            f"{prefix}{SCRAM_MECHANISM.lower()}.sasl.jaas.config": (
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+            ),
+            f"{prefix}ssl.keystore.type": "PEM",
+            f"{prefix}ssl.keystore.location": str(self.tls_dir / "broker-keystore.pem"),
         }
 
 
@@ -164,6 +198,29 @@ def single_spec() -> NodeSpec:
         voters=f"1@{HOST}:{port + 1}",
         heap=("-Xms512m", "-Xmx1g"),
         settings=_SINGLE,
+    )
+
+
+def secure_spec() -> NodeSpec:
+    """Return the spec of the node with a SASL_SSL (SCRAM) listener, apart from the plain single node.
+
+    Ports: PLAINTEXT ``SHOPSTREAM_LOCAL_KAFKA_SECURE_PORT`` (default: single node's port + 10), for
+    the launcher's probe and the broker itself; controller + 1; SASL_SSL + 2, for clients.
+    """
+    default = _env_port("SHOPSTREAM_LOCAL_KAFKA_PORT", DEFAULT_SINGLE_PORT) + SECURE_PORT_OFFSET
+    port = _env_port("SHOPSTREAM_LOCAL_KAFKA_SECURE_PORT", default)
+    directory = kafka_dir() / _dir_name("secure", port, DEFAULT_SINGLE_PORT + SECURE_PORT_OFFSET)
+    return NodeSpec(
+        name="secure",
+        node_id=1,
+        broker_port=port,
+        controller_port=port + 1,
+        directory=directory,
+        group_dir=directory,
+        voters=f"1@{HOST}:{port + 1}",
+        heap=("-Xms256m", "-Xmx512m"),
+        settings=_SINGLE,
+        sasl_ssl_port=port + SASL_SSL_PORT_OFFSET,
     )
 
 

@@ -94,11 +94,14 @@ def cluster_id(spec: NodeSpec) -> str:
     return value
 
 
-def format_storage(spec: NodeSpec) -> None:
-    """Format the KRaft metadata/log dir unless meta.properties already exists."""
+def format_storage(spec: NodeSpec, extra: tuple[str, ...] = (), secrets: tuple[str, ...] = ()) -> None:
+    """Format the KRaft metadata/log dir unless meta.properties already exists.
+
+    ``extra``: more arguments (``--add-scram``); ``secrets``: strings never quoted in an error.
+    """
     if (spec.data_dir / "meta.properties").is_file():
         return
-    args = ("format", "-t", cluster_id(spec), "-c", str(spec.properties_file), "--ignore-formatted")
+    args = ("format", "-t", cluster_id(spec), "-c", str(spec.properties_file), "--ignore-formatted", *extra)
     cmd = jvm_command(spec, "kafka.tools.StorageTool", *args, tool=True)
     try:
         result = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=120)  # noqa: S603
@@ -106,6 +109,8 @@ def format_storage(spec: NodeSpec) -> None:
         raise LocalKafkaError(f"{spec.name}: storage format could not run: {exc}") from exc
     if result.returncode != 0:
         output = (result.stdout + result.stderr).strip()
+        for secret in secrets:
+            output = output.replace(secret, "***")
         raise LocalKafkaError(f"{spec.name}: storage format failed ({result.returncode}):\n{output}")
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from infra.http import install_common
 from infra.logs import configure_logging
+from producers.ingest_api.auth import OPENAPI_SCHEMES, ApiKeyGuard
 from producers.ingest_api.publisher import EventPublisher, KafkaUnavailable
 from producers.ingest_api.routes import orders, reference
 from producers.ingest_api.settings import IngestSettings
@@ -74,8 +75,11 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
 
     app.add_exception_handler(KafkaUnavailable, kafka_unavailable)
     install_common(app, ready, settings.max_body_bytes)
-    app.include_router(reference.router)
-    app.include_router(orders.router)
+    schemes = OPENAPI_SCHEMES if settings.api_keys else []
+    app.include_router(reference.router, dependencies=schemes)
+    app.include_router(orders.router, dependencies=schemes)
+    if settings.api_keys:  # outermost: a request without a key goes no further
+        app.add_middleware(ApiKeyGuard, digests=settings.api_keys)
     return app
 
 

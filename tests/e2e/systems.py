@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from infra.services import SERVICES, Service
 from infra.settings import KafkaSettings
@@ -15,13 +16,24 @@ from tests.helpers.processes import Running, free_port, running
 PROCESSORS = [s for s in SERVICES if not s.http_api]
 
 
+def kafka_settings_of(env: Mapping[str, str]) -> KafkaSettings:
+    """The Kafka settings a service would read from ``env`` (its ``KAFKA_*`` variables)."""
+    fields: dict[str, Any] = {
+        k.removeprefix("KAFKA_").lower(): v for k, v in env.items() if k.startswith("KAFKA_")
+    }
+    return KafkaSettings(**fields)  # what ``env`` leaves out comes from this process's KAFKA_*, as before
+
+
 @contextmanager
 def start_system(
     kafka: str, registry: str, processors: Sequence[Service], tag: str, **env: str
 ) -> Iterator[dict[str, Running]]:
-    """ingest-api, query-api and ``processors`` on a fresh topic prefix, stopped on exit."""
+    """ingest-api, query-api and ``processors`` on a fresh topic prefix, stopped on exit.
+
+    ``env`` is added to every service's environment; its ``KAFKA_*`` entries (say SASL_SSL
+    credentials) also reach the admin client that creates the topics.
+    """
     prefix = f"e2e-{uuid.uuid4().hex[:8]}."
-    asyncio.run(ensure_topics(KafkaSettings(bootstrap_servers=kafka, topic_prefix=prefix)))
     query_port = free_port()
     settings = {
         "KAFKA_BOOTSTRAP_SERVERS": kafka,
@@ -30,6 +42,7 @@ def start_system(
         "INGEST_QUERY_BASE_URL": f"http://127.0.0.1:{query_port}",
         **env,
     }
+    asyncio.run(ensure_topics(kafka_settings_of(settings)))
     http = [s for s in SERVICES if s.http_api]
     with running([*http, *processors], settings, ports={"query-api": query_port}, tag=tag) as started:
         yield started
