@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from infra.http import install_common
+from infra.http import ERROR_RESPONSES, UNAVAILABLE_RESPONSE, install_common
 from infra.logs import configure_logging
 from producers.ingest_api.publisher import EventPublisher, KafkaUnavailable
 from producers.ingest_api.routes import orders, reference
@@ -74,8 +74,8 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
 
     app.add_exception_handler(KafkaUnavailable, kafka_unavailable)
     install_common(app, ready, settings.max_body_bytes)
-    app.include_router(reference.router)
-    app.include_router(orders.router)
+    for router in (reference.router, orders.router):
+        app.include_router(router, responses={**ERROR_RESPONSES, **UNAVAILABLE_RESPONSE})
     return app
 
 

@@ -1,0 +1,178 @@
+"""Poison records written straight into every input topic: dead-lettered, skipped, and the shop goes on.
+
+The input topics come from the project's flow registry (``schemas.asyncapi.FLOWS``: who receives
+what), so a new input topic is covered without touching this file. Processors must send each
+unreadable record to ``dead-letters`` with its source topic, partition and offset (SPEC §5);
+query-api, a read-only consumer, counts it in ``shopstream_unreadable_records_total`` and skips it.
+Afterwards an order placed over HTTP still goes all the way to SHIPPED.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
+
+from infra.settings import KafkaSettings, RegistrySettings
+from schemas.asyncapi import FLOWS
+from schemas.serdes import Serdes
+from schemas.topics import ALL, Topics, TopicSpec
+from tests.e2e.shop import Shop
+from tests.reliability.conftest import HostileSystem
+from tests.unit.schemas.samples import SAMPLES
+
+pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
+
+READ_MODEL = "query-api"
+UNKNOWN_SCHEMA_ID = (2**31 - 16).to_bytes(4, "big")
+INPUTS = sorted({t for flow in FLOWS.values() for t in flow.receives}, key=lambda t: t.name)
+
+
+def processors_reading(topic: TopicSpec) -> set[str]:
+    """The processors (services that may write dead letters) that receive ``topic``."""
+    return {
+        name for name, flow in FLOWS.items() if topic in flow.receives and Topics.DEAD_LETTERS in flow.sends
+    }
+
+
+def poison(topic: TopicSpec, serdes: Serdes) -> dict[str, bytes | None]:
+    """The bad records for ``topic``: by kind, the value to write."""
+    assert topic.value is not None
+    good = serdes(topic).encode(SAMPLES[topic.value])
+    other = next(t for t in INPUTS if t.value != topic.value)
+    records: dict[str, bytes | None] = {
+        "garbage": b"\xff\xfe\xfd not avro at all \x00",
+        "truncated": good[: 5 + (len(good) - 5) // 2],
+        "unknown-schema-id": good[:1] + UNKNOWN_SCHEMA_ID + good[5:],
+        "wrong-schema": serdes(other).encode(SAMPLES[other.value or ""]),
+        "empty": b"",
+    }
+    if not topic.compacted:  # on a compacted topic a null value is a tombstone, a legitimate delete
+        records["null"] = None
+    return records
+
+
+async def unreadable_counts(client: httpx.AsyncClient) -> Counter[str]:
+    """query-api's count of skipped records per topic, from its Prometheus metrics."""
+    text = (await client.get("/metrics")).text
+    counts: Counter[str] = Counter()
+    for family in text_string_to_metric_families(text):
+        if family.name == "shopstream_unreadable_records":
+            for sample in family.samples:
+                if sample.name.endswith("_total") and sample.labels["service"] == READ_MODEL:
+                    counts[sample.labels["topic"]] += int(sample.value)
+    return counts
+
+
+@pytest.fixture
+async def clients(hostile_system: HostileSystem) -> AsyncIterator[Shop]:
+    """The shop over HTTP."""
+    async with (
+        httpx.AsyncClient(base_url=hostile_system.ingest, timeout=30) as ingest,
+        httpx.AsyncClient(base_url=hostile_system.query, timeout=70) as query,
+    ):
+        yield Shop(ingest, query)
+
+
+async def read_dead_letters(servers: list[str], topic: str, keys: set[bytes], count: int) -> list[object]:
+    """Dead letters whose key is one of ``keys``, until ``count`` of them have been read (30 s at most)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=servers, auto_offset_reset="earliest", group_id=None)
+    await consumer.start()
+    found: list[object] = []
+    try:
+        async with asyncio.timeout(60):
+            while len(found) < count:
+                for messages in (await consumer.getmany(timeout_ms=500)).values():
+                    found.extend(m for m in messages if m.key in keys)
+        await asyncio.sleep(2)  # anything more than expected would be a doubled dead letter
+        for messages in (await consumer.getmany(timeout_ms=1000)).values():
+            found.extend(m for m in messages if m.key in keys)
+    finally:
+        await consumer.stop()
+    return found
+
+
+def test_every_topic_with_records_is_someones_input() -> None:
+    """The flow registry covers the topic registry: no topic is read by nobody (dead-letters aside)."""
+    assert {t.name for t in INPUTS} == {t.name for t in ALL if t is not Topics.DEAD_LETTERS}
+
+
+async def test_poison_in_every_input_topic_is_dead_lettered_and_the_shop_goes_on(
+    hostile_system: HostileSystem, schema_registry: str, clients: Shop
+) -> None:
+    kafka = KafkaSettings(bootstrap_servers=hostile_system.bootstrap, topic_prefix=hostile_system.prefix)
+    serdes = Serdes(kafka, RegistrySettings(registry_url=schema_registry))
+    before = await unreadable_counts(clients.query)
+    run = uuid.uuid4().hex[:8]
+    sent: dict[bytes, tuple[str, str, int, int]] = {}  # key → (topic, kind, partition, offset)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.servers, acks="all")
+    await producer.start()
+    try:
+        for topic in INPUTS:
+            for kind, value in poison(topic, serdes).items():
+                key = f"poison-{run}-{topic.name}-{kind}".encode()
+                meta = await producer.send_and_wait(topic.full_name(kafka.topic_prefix), value, key=key)
+                sent[key] = (topic.full_name(kafka.topic_prefix), kind, meta.partition, meta.offset)
+    finally:
+        await producer.stop()
+    expected = Counter(
+        {
+            k: len(processors_reading(t))
+            for t in INPUTS
+            for k in sent
+            if sent[k][0] == t.full_name(kafka.topic_prefix)
+        }
+    )
+
+    letters = await read_dead_letters(
+        kafka.servers, Topics.DEAD_LETTERS.full_name(kafka.topic_prefix), set(sent), sum(expected.values())
+    )
+
+    got = Counter(m.key for m in letters)  # type: ignore[attr-defined]
+    assert got == +expected
+    for m in letters:
+        headers = dict(m.headers)  # type: ignore[attr-defined]
+        topic, kind, partition, offset = sent[m.key]  # type: ignore[attr-defined]
+        assert (headers["source-topic"], headers["source-partition"], headers["source-offset"]) == (
+            topic.encode(),
+            str(partition).encode(),
+            str(offset).encode(),
+        )
+        assert headers["error-kind"] == b"decode"
+        assert headers["error"]
+    services = {(m.key, dict(m.headers)["service"].decode()) for m in letters}  # type: ignore[attr-defined]
+    for topic in INPUTS:
+        name = topic.full_name(kafka.topic_prefix)
+        for key in (k for k in sent if sent[k][0] == name):
+            assert {s for k, s in services if k == key} == processors_reading(topic), (topic.name, key)
+    print(f"\npoison records written: {len(sent)} on {len(INPUTS)} topics; dead letters: {len(letters)}")  # noqa: T201
+
+    # query-api skipped and counted each poison record of the topics it reads, and still serves
+    read_model_topics = {t.full_name(kafka.topic_prefix): t for t in FLOWS[READ_MODEL].receives}
+    want = Counter(sent[k][0] for k in sent if sent[k][0] in read_model_topics)
+    for _ in range(100):
+        delta = await unreadable_counts(clients.query) - before
+        if delta == want:
+            break
+        await asyncio.sleep(0.2)
+    assert delta == want
+
+    # and every processor carries on: an order goes from placed to SHIPPED, stock committed, e-mails sent
+    customer = await clients.customer()
+    sku = await clients.stock(5)
+    order_id = await clients.order(customer, (sku, 2, 700))
+    assert (await clients.wait(order_id, "VALIDATED,FAILED"))["state"] == "VALIDATED"
+    await clients.pay(order_id, 1400)
+    await clients.wait(order_id, "PAID")
+    await clients.act(order_id, "ship")
+    shipped = await clients.wait(order_id, "SHIPPED")
+    assert (shipped["paid_cents"], shipped["version"]) == (1400, 4)
+    await clients.inventory_becomes(sku, {"on_hand": 3, "reserved": 0, "available": 3})
+    [note] = await clients.notifications(customer, "ORDER_SHIPPED", order_id)
+    assert note["email"] == f"{customer}@example.com"
