@@ -10,6 +10,16 @@ import pytest
 from tests.e2e.systems import PROCESSORS, start_system
 from tests.helpers.processes import Running
 
+FIGURES: dict[str, int] = {}  # what the hostile-input tests counted, shown after the run
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the figures the reliability tests recorded (requests sent, poison written, ...)."""
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for name, value in FIGURES.items():
+            terminalreporter.write_line(f"{name}: {value}")
+
 
 @dataclass(frozen=True)
 class HostileSystem:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.e2e.shop import uid
-from tests.reliability.conftest import HostileSystem
+from tests.reliability.conftest import FIGURES, HostileSystem
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
 
@@ -430,6 +430,7 @@ def query_cases() -> Iterator[tuple[str, Case]]:
 
 
 CASES = dict([*body_cases(), *path_cases(), *query_cases()])
+FIGURES["malformed requests in the corpus"] = len(CASES)
 
 
 @pytest.fixture(scope="module")
