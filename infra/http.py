@@ -59,19 +59,20 @@ def not_found(what: str) -> dict[int | str, dict[str, Any]]:
     return {404: {"model": Problem, "description": f"unknown {what}"}}
 
 
-class BodyTooLarge(Exception):
-    """Raised inside the ASGI receive channel when a request body passes the limit."""
-
-
 class BodySizeLimit:
-    """Answers 413 to a request whose body is larger than ``max_bytes``, declared or streamed."""
+    """Answers 413 to a request whose body is larger than ``max_bytes``, declared or streamed.
+
+    The body is read here, before any route runs: a route that never reads its body (cancel,
+    ship) must still refuse an oversized one, and a limit hit while FastAPI parses the body
+    would surface as its generic 400. At most ``max_bytes`` are held, then replayed to the app.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Reject early on Content-Length, else count bytes as they arrive."""
+        """Reject early on Content-Length, else on the bytes that arrive; then run the app."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -79,28 +80,24 @@ class BodySizeLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._reject(send)
             return
+        buffered: list[Message] = []
         seen = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal seen
+        more = True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise BodyTooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
+            buffered.append(message)
+            if message["type"] != "http.request":  # the client went away
+                break
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
                 await self._reject(send)
+                return
+            more = message.get("more_body", False)
+
+        async def replay() -> Message:
+            return buffered.pop(0) if buffered else await receive()
+
+        await self.app(scope, replay, send)
 
     async def _reject(self, send: Send) -> None:
         """Send the 413 answer."""

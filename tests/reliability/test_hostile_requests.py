@@ -53,6 +53,7 @@ class Case:
     content_type: str | None = "application/json"
     fields: frozenset[str] = field(default_factory=frozenset)  # 422: exactly these bad fields
     says: str = ""  # otherwise: this text in the body
+    streamed: bool = False  # sent in chunks without Content-Length, so the limit must count bytes
 
 
 def raw(obj: Any) -> bytes:
@@ -312,6 +313,34 @@ def body_cases() -> Iterator[tuple[str, Case]]:
             "ingest", "POST", pay, 413, with_(PAYMENT, memo="m" * 2 * MIB), says="larger than 1048576 bytes"
         ),
     )
+    too_big = "larger than 1048576 bytes"
+    yield (
+        "order 2 MiB streamed",
+        Case("ingest", "POST", post, 413, with_(ORDER, pad="x" * 2 * MIB), says=too_big, streamed=True),
+    )
+    yield (
+        "cancel with 2 MiB body",
+        Case("ingest", "POST", "/v1/orders/o-1/cancel", 413, b"x" * 2 * MIB, says=too_big),
+    )
+    yield (
+        "ship with 2 MiB streamed",
+        Case("ingest", "POST", "/v1/orders/o-1/ship", 413, b"x" * 2 * MIB, says=too_big, streamed=True),
+    )
+    yield (
+        "order_id lone surrogate",
+        Case(
+            "ingest",
+            "POST",
+            post,
+            422,
+            raw(ORDER)[:-1] + b', "order_id": "\\udc00"}',
+            fields=frozenset({"order_id"}),
+        ),
+    )
+    yield (
+        "currency RTL",
+        Case("ingest", "POST", post, 422, with_(ORDER, currency="\u202eEUR"), fields=frozenset({"currency"})),
+    )
 
 
 def id_routes() -> Iterator[tuple[str, str, str, str]]:
@@ -433,6 +462,12 @@ CASES = dict([*body_cases(), *path_cases(), *query_cases()])
 FIGURES["malformed requests in the corpus"] = len(CASES)
 
 
+async def chunks(body: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    """``body`` in pieces, so httpx sends it chunked, without Content-Length."""
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
 @pytest.fixture(scope="module")
 async def clients(hostile_system: HostileSystem) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     """One client per service."""
@@ -449,7 +484,12 @@ async def test_malformed_request_is_refused_naming_the_problem(
 ) -> None:
     headers = {"content-type": case.content_type} if case.content_type and case.body is not None else {}
     client = clients[case.service]
-    request = client.build_request(case.method, case.path, content=case.body, headers=headers)
+    content: bytes | AsyncIterator[bytes] | None = case.body
+    if case.streamed and case.body is not None:
+        content = chunks(case.body)
+    request = client.build_request(case.method, case.path, content=content, headers=headers)
+    if case.body:
+        assert ("content-length" in request.headers) is not case.streamed
     r = await client.send(request)
     assert r.status_code == case.expect, r.text[:500]
     assert r.headers["content-type"] == "application/json"

@@ -164,6 +164,22 @@ async def test_body_over_one_mebibyte_is_413(client: httpx.AsyncClient) -> None:
     assert r.status_code == 413
 
 
+async def _chunks(body: bytes) -> AsyncIterator[bytes]:
+    for start in range(0, len(body), 64 * 1024):
+        yield body[start : start + 64 * 1024]
+
+
+@pytest.mark.parametrize("path", ["/v1/orders", "/v1/orders/o-1/ship"])
+async def test_body_over_one_mebibyte_without_content_length_is_413(
+    client: httpx.AsyncClient, publisher: FakePublisher, path: str
+) -> None:
+    """Streamed (chunked) bodies are counted too, also on routes that never read their body."""
+    r = await client.post(path, content=_chunks(b"x" * (2 * 1024 * 1024)))
+    assert r.status_code == 413
+    assert r.json() == {"detail": "request body larger than 1048576 bytes"}
+    assert publisher.published == []
+
+
 async def test_unknown_path_is_404_and_unknown_method_is_405(client: httpx.AsyncClient) -> None:
     assert (await client.get("/v1/nothing")).status_code == 404
     assert (await client.delete("/v1/orders")).status_code == 405
