@@ -72,6 +72,26 @@ async def unreadable_counts(client: httpx.AsyncClient) -> Counter[str]:
     return counts
 
 
+READ_METRICS = {
+    "shopstream_events_consumed",
+    "shopstream_unreadable_records",
+    "shopstream_dead_letters",
+}
+
+
+def topics_read(url: str, kafka: KafkaSettings) -> set[str]:
+    """The registry topics a running service has read records from, by its own metrics."""
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    names = {t.full_name(kafka.topic_prefix): t.name for t in ALL}
+    return {
+        names[sample.labels["topic"]]
+        for family in text_string_to_metric_families(text)
+        if family.name in READ_METRICS
+        for sample in family.samples
+        if sample.name.endswith("_total") and sample.labels.get("topic") in names
+    }
+
+
 @pytest.fixture
 async def clients(hostile_system: HostileSystem) -> AsyncIterator[Shop]:
     """The shop over HTTP."""
@@ -177,6 +197,21 @@ async def test_poison_in_every_input_topic_is_dead_lettered_and_the_shop_goes_on
         await asyncio.sleep(0.2)
     assert skipped == want
     FIGURES["poison records skipped by query-api"] = sum(skipped.values())
+
+    # the flow registry is what the code really reads: each service's own metrics name the same topics,
+    # so a topic a service starts reading without saying so in FLOWS fails here, not silently unpoisoned
+    for name, flow in FLOWS.items():
+        if flow.receives:
+            url = hostile_system.services[name].url
+            assert topics_read(url, kafka) == {t.name for t in flow.receives}, name
+
+    # a restarted processor re-reads the compacted customers topic but does not dead-letter it again
+    details = hostile_system.services["order-details"]
+    await asyncio.to_thread(details.stop)
+    details.restart()
+    await asyncio.to_thread(details.wait_ready)
+    again = await read_dead_letters(kafka.servers, dead_letters, set(sent), len(expected))
+    assert Counter((m.key, dict(m.headers)["service"].decode()) for m in again) == got
 
     # and every processor carries on: an order goes from placed to SHIPPED, stock committed, e-mails sent
     customer = await clients.customer()
