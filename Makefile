@@ -11,7 +11,7 @@ KUSTOMIZE := .local/bin/kustomize
 KUSTOMIZE_STAMP := .local/bin/.kustomize-$(KUSTOMIZE_VERSION)
 ASYNCAPI_LIBS := infra/asyncapi/node_modules/.installed
 
-.PHONY: up test bench setup local-infra deploy-tools k8s-generate deploy-test browser lint format unit e2e kafka-start kafka-stop cluster-start cluster-stop clean
+.PHONY: up test hostile bench setup local-infra deploy-tools k8s-generate deploy-test browser lint format unit e2e kafka-start kafka-stop cluster-start cluster-stop clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ up: setup
 ## test: lint, then the whole suite (unit, integration, e2e, browser) against a real broker
 test: setup browser lint
 	$(PY) -m pytest
+
+## hostile: the hostile-input tests alone (schemathesis on both OpenAPI documents, malformed requests, poison records)
+hostile: setup
+	$(PY) -m pytest tests/reliability/test_hostile_*.py
 
 ## browser: Debian's Chromium and ChromeDriver for the dashboard test (needs root and apt)
 browser:

@@ -6,9 +6,12 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Path, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_fastapi_instrumentator import Instrumentator
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]
@@ -16,19 +19,60 @@ ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 PathId = Annotated[str, Path(pattern=ID_PATTERN)]  # ids in paths, as SPEC §4 spells them
 
 
-class BodyTooLarge(Exception):
-    """Raised inside the ASGI receive channel when a request body passes the limit."""
+class FieldError(BaseModel):
+    """One bad part of a request: ``field`` as a client names it, ``loc`` as FastAPI does."""
+
+    field: str
+    loc: list[str | int]
+    msg: str
+
+
+class InvalidRequest(BaseModel):
+    """422: every bad field of the request."""
+
+    detail: list[FieldError]
+
+
+class Problem(BaseModel):
+    """4xx/5xx other than 422: what went wrong, in words."""
+
+    detail: str
+
+
+# The error answers every route may give, documented in OpenAPI as they really are (FastAPI's
+# default 422 schema describes its own error shape, not the one validation_error sends).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: {"model": Problem, "description": "request body larger than the limit"},
+    422: {"model": InvalidRequest, "description": "invalid input (malformed JSON too), each bad field named"},
+}
+UNAVAILABLE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": Problem,
+        "description": "Kafka or the schema registry unreachable: nothing was published, retry later",
+        "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+    }
+}
+
+
+def not_found(what: str) -> dict[int | str, dict[str, Any]]:
+    """The documented 404 answer of a route looking ``what`` up."""
+    return {404: {"model": Problem, "description": f"unknown {what}"}}
 
 
 class BodySizeLimit:
-    """Answers 413 to a request whose body is larger than ``max_bytes``, declared or streamed."""
+    """Answers 413 to a request whose body is larger than ``max_bytes``, declared or streamed.
+
+    The body is read here, before any route runs: a route that never reads its body (cancel,
+    ship) must still refuse an oversized one, and a limit hit while FastAPI parses the body
+    would surface as its generic 400. At most ``max_bytes`` are held, then replayed to the app.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Reject early on Content-Length, else count bytes as they arrive."""
+        """Reject early on Content-Length, else on the bytes that arrive; then run the app."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -36,28 +80,24 @@ class BodySizeLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._reject(send)
             return
+        buffered: list[Message] = []
         seen = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal seen
+        more = True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise BodyTooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
+            buffered.append(message)
+            if message["type"] != "http.request":  # the client went away
+                break
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
                 await self._reject(send)
+                return
+            more = message.get("more_body", False)
+
+        async def replay() -> Message:
+            return buffered.pop(0) if buffered else await receive()
+
+        await self.app(scope, replay, send)
 
     async def _reject(self, send: Send) -> None:
         """Send the 413 answer."""
@@ -80,14 +120,29 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts)
 
 
+def _error(e: dict[str, Any]) -> dict[str, Any]:
+    """One pydantic/FastAPI error as a :class:`FieldError`; JSON syntax errors name the body."""
+    loc = list(e.get("loc", ()))
+    field = "body" if e.get("type") == "json_invalid" else _field(loc)
+    return {"field": field, "loc": loc, "msg": e.get("msg", "")}
+
+
 async def validation_error(_: Request, exc: Exception) -> Response:
     """422 naming each bad field, without echoing the input back."""
     assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this type only
-    errors = [
-        {"field": _field(e.get("loc", ())), "loc": list(e.get("loc", ())), "msg": e.get("msg", "")}
-        for e in exc.errors()
-    ]
-    return JSONResponse({"detail": errors}, status_code=422)
+    return JSONResponse({"detail": [_error(e) for e in exc.errors()]}, status_code=422)
+
+
+async def unparsable_body(request: Request, exc: Exception) -> Response:
+    """A body FastAPI could not parse at all (e.g. a number of more than 4300 digits) is invalid input: 422.
+
+    FastAPI answers those 400; SPEC §4 says malformed JSON is a 422 naming the problem.
+    """
+    assert isinstance(exc, HTTPException)  # noqa: S101 - registered for this type only
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+        error = {"field": "body", "loc": ["body"], "msg": "JSON decode error: the body could not be parsed"}
+        return JSONResponse({"detail": [error]}, status_code=422)
+    return await http_exception_handler(request, exc)
 
 
 def health_router(ready: ReadyCheck) -> APIRouter:
@@ -112,6 +167,7 @@ def health_router(ready: ReadyCheck) -> APIRouter:
 def install_common(app: FastAPI, ready: ReadyCheck, max_body_bytes: int) -> None:
     """Add error handlers, the body limit, health routes and Prometheus ``/metrics`` to ``app``."""
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(HTTPException, unparsable_body)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.include_router(health_router(ready))
     Instrumentator(excluded_handlers=["/metrics", "/healthz"]).instrument(app).expose(

@@ -18,7 +18,7 @@ from consumers.query_api.projections.store import open_views
 from consumers.query_api.routes import asyncapi, customers, dashboard, inventory, orders, stats, stream
 from consumers.query_api.settings import QuerySettings
 from consumers.query_api.stream import Broadcaster
-from infra.http import install_common
+from infra.http import ERROR_RESPONSES, install_common
 from infra.logs import configure_logging
 from schemas.serdes import Serdes
 
@@ -72,10 +72,8 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
         return {"kafka_caught_up": materializer.caught_up, "registry": await serdes.reachable()}
 
     install_common(app, ready, settings.max_body_bytes)
-    app.include_router(orders.router)
-    app.include_router(inventory.router)
-    app.include_router(customers.router)
-    app.include_router(stats.router)
+    for router in (orders.router, inventory.router, customers.router, stats.router):
+        app.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(stream.router)
     app.include_router(asyncapi.router)
     app.include_router(dashboard.router)

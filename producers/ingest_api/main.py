@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from infra.http import install_common
+from infra.http import ERROR_RESPONSES, UNAVAILABLE_RESPONSE, install_common
 from infra.logs import configure_logging
 from producers.ingest_api.auth import OPENAPI_SCHEMES, ApiKeyGuard
 from producers.ingest_api.publisher import EventPublisher, KafkaUnavailable
@@ -76,8 +76,10 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.add_exception_handler(KafkaUnavailable, kafka_unavailable)
     install_common(app, ready, settings.max_body_bytes)
     schemes = OPENAPI_SCHEMES if settings.api_keys else []
-    app.include_router(reference.router, dependencies=schemes)
-    app.include_router(orders.router, dependencies=schemes)
+    for router in (reference.router, orders.router):
+        app.include_router(
+            router, dependencies=schemes, responses={**ERROR_RESPONSES, **UNAVAILABLE_RESPONSE}
+        )
     if settings.api_keys:  # outermost: a request without a key goes no further
         app.add_middleware(ApiKeyGuard, digests=settings.api_keys)
     return app

@@ -22,6 +22,7 @@ from infra.topics import partitions_of
 from schemas.exceptions import DecodeError
 from schemas.serde import AvroSerde
 from schemas.serdes import decode_waiting_for_registry
+from stream_processors.common.dead_letters import DeadLetters
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,12 @@ log = logging.getLogger(__name__)
 class ReferenceView(Service):
     """The latest record per key of one compacted topic, kept current in the background."""
 
-    def __init__(self, kafka: KafkaSettings, serde: AvroSerde, service: str) -> None:
+    def __init__(
+        self, kafka: KafkaSettings, serde: AvroSerde, service: str, dead: DeadLetters | None = None
+    ) -> None:
+        """``dead``: where unreadable records go, for a service that reads this topic nowhere else."""
         super().__init__()
+        self._dead = dead
         self._kafka = kafka
         self._serde = serde
         self._service = service
@@ -85,7 +90,7 @@ class ReferenceView(Service):
                 continue
             for tp, messages in batches.items():
                 for message in messages:
-                    await self._apply(message.key, message.value, message.offset)
+                    await self._apply(tp, message.key, message.value, message.offset)
                 self._applied[tp] = messages[-1].offset + 1 if messages else self._applied.get(tp, 0)
             for tp in self._partitions:  # also counts offsets skipped by compaction or markers
                 if tp not in batches:
@@ -93,15 +98,24 @@ class ReferenceView(Service):
             self._progress.set()
             self._progress = asyncio.Event()
 
-    async def _apply(self, key: bytes | None, value: bytes | None, offset: int) -> None:
-        """Keep the record under its key; an unreadable one is counted and skipped."""
+    async def _apply(self, tp: TopicPartition, key: bytes | None, value: bytes | None, offset: int) -> None:
+        """Keep the record under its key; an unreadable one is counted, skipped and dead-lettered.
+
+        Only records read after the initial load are dead-lettered: every start re-reads the whole
+        compacted topic, and a record already there was dead-lettered when it was first read live.
+        """
         if key is None:
             return
         try:
             record = await decode_waiting_for_registry(self._serde, value)
         except DecodeError as exc:
             UNREADABLE.labels(self._service, self._serde.topic).inc()
-            log.warning("unreadable reference record", extra={"topic": self._serde.topic, "error": str(exc)})
+            if self._dead is not None and self.loaded:
+                await self._dead.send_raw(tp.topic, tp.partition, offset, key, value, "decode", exc)
+            else:
+                log.warning(
+                    "unreadable reference record", extra={"topic": self._serde.topic, "error": str(exc)}
+                )
             return
         self._data[key.decode()] = record
         self._offsets[key.decode()] = offset

@@ -32,7 +32,7 @@ def create_app(settings: NotifySettings) -> faust.App:
     serdes = prepared_serdes(app, settings, writes=[Topics.NOTIFICATIONS])
     dead = DeadLetters(app, SERVICE, prefix)
     seen = json_table(app, "seen", kafka)  # order_id → last version, paid_cents, state; rejections
-    customers = ReferenceView(kafka, serdes(Topics.CUSTOMERS), SERVICE)
+    customers = ReferenceView(kafka, serdes(Topics.CUSTOMERS), SERVICE, dead)
     app.add_dependency(customers)
     outbox = Outbox(
         raw_topic(app, Topics.NOTIFICATIONS, prefix),

@@ -31,7 +31,7 @@ def create_app(settings: DetailsSettings) -> faust.App:
     app = make_app(SERVICE, settings)
     serdes = prepared_serdes(app, settings, writes=[Topics.ORDER_VALIDATIONS])
     dead = DeadLetters(app, SERVICE, prefix)
-    customers = ReferenceView(kafka, serdes(Topics.CUSTOMERS), SERVICE)
+    customers = ReferenceView(kafka, serdes(Topics.CUSTOMERS), SERVICE, dead)
     app.add_dependency(customers)
     decided = json_table(app, "decided", kafka)  # order_id → the OrderValidation published for it
     orders = raw_topic(app, Topics.ORDERS, prefix)

@@ -9,12 +9,12 @@ from fastapi import APIRouter, HTTPException, Query
 
 from consumers.query_api.deps import CustomersDep, NotificationsDep, OrdersDep
 from consumers.query_api.models import CustomerOrdersOut, CustomerOut, NotificationsOut
-from infra.http import PathId
+from infra.http import PathId, not_found
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
 
 
-@router.get("/{customer_id}", responses={404: {"description": "unknown customer"}})
+@router.get("/{customer_id}", responses=not_found("customer"))
 async def get_customer(customer_id: PathId, customers: CustomersDep) -> CustomerOut:
     """The customer as last set."""
     view = customers.get(customer_id)
@@ -23,7 +23,7 @@ async def get_customer(customer_id: PathId, customers: CustomersDep) -> Customer
     return CustomerOut.model_validate(view)
 
 
-@router.get("/{customer_id}/notifications", responses={404: {"description": "unknown customer"}})
+@router.get("/{customer_id}/notifications", responses=not_found("customer"))
 async def get_notifications(
     customer_id: PathId,
     customers: CustomersDep,
@@ -52,7 +52,7 @@ def encode_cursor(position: tuple[int, str]) -> str:
     return base64.urlsafe_b64encode(f"{position[0]}:{position[1]}".encode()).decode()
 
 
-@router.get("/{customer_id}/orders", responses={404: {"description": "unknown customer"}})
+@router.get("/{customer_id}/orders", responses=not_found("customer"))
 async def get_customer_orders(
     customer_id: PathId,
     customers: CustomersDep,

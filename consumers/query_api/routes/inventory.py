@@ -6,12 +6,12 @@ from fastapi import APIRouter, HTTPException
 
 from consumers.query_api.deps import InventoryDep
 from consumers.query_api.models import InventoryOut
-from infra.http import PathId
+from infra.http import PathId, not_found
 
 router = APIRouter(prefix="/v1/inventory", tags=["inventory"])
 
 
-@router.get("/{sku}", responses={404: {"description": "unknown sku"}})
+@router.get("/{sku}", responses=not_found("sku"))
 async def get_inventory(sku: PathId, inventory: InventoryDep) -> InventoryOut:
     """On hand, reserved and available units of a sku."""
     view = inventory.get(sku)

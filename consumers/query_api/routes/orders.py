@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 
 from consumers.query_api.deps import OrdersDep, SettingsDep
 from consumers.query_api.models import OrderView
-from infra.http import PathId
+from infra.http import PathId, not_found
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
@@ -31,7 +31,7 @@ def parse_states(wait_for: str) -> frozenset[str]:
     return states
 
 
-@router.get("/{order_id}", response_model=OrderView, responses={404: {"description": "unknown order"}})
+@router.get("/{order_id}", response_model=OrderView, responses=not_found("order"))
 async def get_order(
     order_id: PathId,
     orders: OrdersDep,

@@ -127,11 +127,34 @@ async def test_invalid_order_is_422_naming_each_field(
     assert publisher.published == []
 
 
-async def test_malformed_json_is_422(client: httpx.AsyncClient) -> None:
-    r = await client.post(
-        "/v1/orders", content=b'{"customer_id": ', headers={"content-type": "application/json"}
-    )
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"customer_id": ',  # cut short
+        b"4\xff\xfe",  # not UTF-8: FastAPI alone would answer 400
+        b'{"customer_id": ' + b"9" * 5000 + b"}",  # past Python's 4300-digit int limit: 400 too
+    ],
+    ids=["truncated", "not-utf8", "5000-digit-number"],
+)
+async def test_malformed_json_is_422_naming_the_body(
+    client: httpx.AsyncClient, publisher: FakePublisher, content: bytes
+) -> None:
+    r = await client.post("/v1/orders", content=content, headers={"content-type": "application/json"})
     assert r.status_code == 422
+    [error] = r.json()["detail"]
+    assert (error["field"], error["msg"].startswith("JSON decode error")) == ("body", True)
+    assert publisher.published == []
+
+
+async def test_openapi_documents_the_error_answers_as_sent(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    responses = document["paths"]["/v1/orders"]["post"]["responses"]
+    assert sorted(responses) == ["202", "413", "422", "503"]
+    schema = responses["422"]["content"]["application/json"]["schema"]
+    assert schema == {"$ref": "#/components/schemas/InvalidRequest"}
+    field_error = document["components"]["schemas"]["FieldError"]
+    assert sorted(field_error["required"]) == ["field", "loc", "msg"]
+    assert "Retry-After" in responses["503"]["headers"]
 
 
 async def test_body_over_one_mebibyte_is_413(client: httpx.AsyncClient) -> None:
@@ -139,6 +162,22 @@ async def test_body_over_one_mebibyte_is_413(client: httpx.AsyncClient) -> None:
         "/v1/orders", content=b" " * (1024 * 1024 + 1), headers={"content-type": "application/json"}
     )
     assert r.status_code == 413
+
+
+async def _chunks(body: bytes) -> AsyncIterator[bytes]:
+    for start in range(0, len(body), 64 * 1024):
+        yield body[start : start + 64 * 1024]
+
+
+@pytest.mark.parametrize("path", ["/v1/orders", "/v1/orders/o-1/ship"])
+async def test_body_over_one_mebibyte_without_content_length_is_413(
+    client: httpx.AsyncClient, publisher: FakePublisher, path: str
+) -> None:
+    """Streamed (chunked) bodies are counted too, also on routes that never read their body."""
+    r = await client.post(path, content=_chunks(b"x" * (2 * 1024 * 1024)))
+    assert r.status_code == 413
+    assert r.json() == {"detail": "request body larger than 1048576 bytes"}
+    assert publisher.published == []
 
 
 async def test_unknown_path_is_404_and_unknown_method_is_405(client: httpx.AsyncClient) -> None:
