@@ -47,7 +47,7 @@ from stream_processors.common.settings import ProcessorSettings
 from tests.e2e.systems import PROCESSORS, start_system
 from tests.helpers.processes import Running
 
-SYSTEM_ORDERS = 1_500  # per measured run: the whole system drains tens of orders/s on 2 cores
+SYSTEM_ORDERS = 1_000  # per measured run: the whole system drains tens of orders/s on 2 cores
 WARMUP_ORDERS = 300
 ANCHOR_RECORDS = 20_000
 CUSTOMERS = 2_000  # ≤ 50 orders of 300 cents per customer over all runs: far below the fraud limit

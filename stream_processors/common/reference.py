@@ -4,6 +4,10 @@ Each worker reads every partition itself (no consumer group), so a decision abou
 made locally, whatever partitions the worker owns: the compacted topic is the view's changelog.
 ``catch_up`` implements SPEC's "reference data first": before failing an order for a reason that
 depends on this data, read the topic up to its end offsets (bounded wait) and decide again.
+``catch_up_since`` skips the read when a catch-up that began after the event was written has
+already finished: every update acknowledged before the order was posted was in that catch-up's end
+offsets. Without it, a flood of orders failing for such reasons (unknown customers, say) paid one
+broker round trip and reader cycle each, and held up every order behind them.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from mode import Service
 from infra.metrics import EVENTS_IN, UNREADABLE
 from infra.settings import KafkaSettings
 from infra.topics import partitions_of
+from schemas.clock import now_ms
 from schemas.exceptions import DecodeError
 from schemas.serde import AvroSerde
 from schemas.serdes import decode_waiting_for_registry
@@ -45,6 +50,7 @@ class ReferenceView(Service):
         self._partitions: list[TopicPartition] = []
         self._applied: dict[TopicPartition, int] = {}
         self._progress = asyncio.Event()
+        self._caught_up_from_ms = 0  # wall-clock start of the latest catch-up that finished
         self.loaded = False
 
     def get(self, key: str) -> dict[str, Any] | None:
@@ -124,11 +130,23 @@ class ReferenceView(Service):
     async def catch_up(self, timeout_s: float) -> bool:
         """Read up to the end offsets as of now; False if that took longer than ``timeout_s``."""
         assert self._consumer is not None  # noqa: S101 - set in on_start
+        began_ms = now_ms()
         try:
             async with asyncio.timeout(timeout_s):
                 targets = await self._consumer.end_offsets(self._partitions)
                 while any(self._applied.get(tp, 0) < targets[tp] for tp in self._partitions):
                     await self._progress.wait()
-                return True
         except TimeoutError:
             return False
+        self._caught_up_from_ms = max(self._caught_up_from_ms, began_ms)
+        return True
+
+    async def catch_up_since(self, written_ms: int, timeout_s: float) -> bool:
+        """Have every update acknowledged before ``written_ms`` (epoch ms) applied; see the module doc.
+
+        ``written_ms`` is the timestamp of the record being decided (its producer's clock: hosts
+        whose clocks drift apart by more than a catch-up's duration weaken this guarantee).
+        """
+        if self._caught_up_from_ms > written_ms:
+            return True
+        return await self.catch_up(timeout_s)

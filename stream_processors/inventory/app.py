@@ -64,13 +64,19 @@ def create_app(settings: InventorySettings) -> faust.App:  # noqa: C901 - agents
         for request in rules.line_requests(order):
             await lines.send(key=request["sku"], value=orjson.dumps(request))
 
-    async def reserve(request: dict[str, Any], state: rules.Stock) -> tuple[bool, str | None, bool]:
-        """Reserve, reading stock levels up to their end first if the answer would be no."""
+    async def reserve(
+        request: dict[str, Any], state: rules.Stock, written_ms: int
+    ) -> tuple[bool, str | None, bool]:
+        """Reserve, reading stock levels up to their end first if the answer would be no.
+
+        ``written_ms``: when the request was written, after the order was posted; levels caught up
+        as of then hold every PUT answered before the order.
+        """
         sku = request["sku"]
         ok, reason, changed = rules.reserve(state, request["order_id"], sku, request["quantity"])
         if ok or not (reason or "").startswith(NEEDS_REFERENCE):
             return ok, reason, changed
-        await levels.catch_up(settings.reference_wait_s)
+        await levels.catch_up_since(written_ms, settings.reference_wait_s)
         latest = levels.get(sku)
         if latest is None or not rules.set_level(state, latest["on_hand"], levels.offset(sku)):
             return ok, reason, changed
@@ -87,7 +93,7 @@ def create_app(settings: InventorySettings) -> faust.App:  # noqa: C901 - agents
             return
         request = orjson.loads(message.value or b"")
         if request["op"] == "reserve":
-            ok, reason, changed = await reserve(request, state)
+            ok, reason, changed = await reserve(request, state, int(message.timestamp * 1000))
             if changed:
                 await publish_view(sku, state)
             answer = {**request, "ok": ok, "reason": reason}

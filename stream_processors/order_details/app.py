@@ -39,10 +39,13 @@ def create_app(settings: DetailsSettings) -> faust.App:
     decoders = {orders.get_topic_name(): serdes(Topics.ORDERS)}
 
     async def decide(order: dict[str, Any]) -> list[str]:
-        """The reasons, read again after the customers caught up if they fail the customer."""
+        """The reasons, read again after the customers caught up if they fail the customer.
+
+        Caught up as of the order's placed_at: any PUT answered before the POST is then applied.
+        """
         found = rules.reasons(order, customers.get(order["customer_id"]))
         if rules.needs_reference(found):
-            await customers.catch_up(settings.reference_wait_s)
+            await customers.catch_up_since(order["placed_at"], settings.reference_wait_s)
             found = rules.reasons(order, customers.get(order["customer_id"]))
         return found
 

@@ -245,3 +245,18 @@ async def test_a_customer_written_just_before_its_order_is_seen(shop: Shop, atte
     await shop.customer(unblocked)
     second = await shop.order(unblocked, ("a", 100))
     assert await shop.outcomes(first, second) == [{"DETAILS": PASS, "FRAUD": PASS}] * 2
+
+
+async def test_a_flood_of_unknown_customers_fails_each_and_still_sees_a_customer_set_midway(
+    shop: Shop,
+) -> None:
+    """Orders failing for a reference reason share catch-ups, never skipping one an order needs."""
+    strangers = [await shop.order(uid("stranger"), ("a", 100)) for _ in range(150)]
+    late = uid("late")
+    await shop.crowd(CROWD)
+    await shop.customer(late)
+    placed = await shop.order(late, ("a", 100))
+    more = [await shop.order(uid("stranger"), ("a", 100)) for _ in range(150)]
+    unknown = {"DETAILS": (False, ["UNKNOWN_CUSTOMER"]), "FRAUD": PASS}
+    outcomes = await shop.outcomes(*strangers, placed, *more, timeout_s=120)
+    assert outcomes == [unknown] * 150 + [{"DETAILS": PASS, "FRAUD": PASS}] + [unknown] * 150
