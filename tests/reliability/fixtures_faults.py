@@ -61,7 +61,9 @@ class Handles:
     @asynccontextmanager
     async def clients(self) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
         """HTTP clients of ingest-api and query-api."""
-        limits = httpx.Limits(max_connections=MAX_IN_FLIGHT)
+        # idle connections are dropped before uvicorn's 5 s keep-alive ends, so no request is sent
+        # on a connection the server is closing (a ReadError that says nothing about the shop)
+        limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, keepalive_expiry=2)
         async with (
             httpx.AsyncClient(base_url=self.started["ingest-api"].url, timeout=60, limits=limits) as ingest,
             httpx.AsyncClient(base_url=self.started["query-api"].url, timeout=70) as query,

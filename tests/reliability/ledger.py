@@ -209,12 +209,20 @@ async def settle_and_check(
     registry: RegistrySettings,
     query: httpx.AsyncClient,
     timeout_s: float = 120,
+    stable_s: float = 30,
 ) -> tuple[Verdict, float]:
-    """Check until no problem is left or ``timeout_s`` ran out; the last verdict and seconds taken."""
+    """Check until no problem is left, or the same problems stayed ``stable_s`` with every order
+    settled, or ``timeout_s`` ran out; the last verdict and the seconds taken."""
     started = time.monotonic()
+    previous: list[str] = []
+    since = started
     while True:
         verdict = await check_once(ledger, kafka, registry, query)
+        now = time.monotonic()
         log.info("check: %s; first problems %s", verdict.summary(), verdict.problems()[:3])
-        if not verdict.problems() or time.monotonic() - started > timeout_s:
-            return verdict, time.monotonic() - started
+        if verdict.problems() != previous:
+            previous, since = verdict.problems(), now
+        stuck = not verdict.unsettled and now - since >= stable_s
+        if not previous or stuck or now - started > timeout_s:
+            return verdict, now - started
         await asyncio.sleep(3)

@@ -66,6 +66,20 @@ async def wait_lag_zero(system: Handles, probe: LagProbe, timeout_s: float = 60)
         await asyncio.sleep(1)
 
 
+async def kill_each(
+    system: Handles, probe: LagProbe, measures: list[tuple[str, asyncio.Task[float | None]]]
+) -> None:
+    """Per round, SIGKILL and restart one worker of every processor, measuring each recovery."""
+    for round_ in range(ROUNDS):
+        for processor in PROCESSORS:
+            victim = processor.name if round_ % 2 == 0 else f"{processor.name}-2"
+            log.info("SIGKILL %s", victim)
+            killed_at = await kill_and_restart(system.started[victim])
+            group = group_of(system.kafka, processor.name)
+            measures.append((processor.name, asyncio.create_task(probe.backlog_cleared(group, killed_at))))
+            await asyncio.sleep(BETWEEN_KILLS_S)
+
+
 async def scenario(system: Handles) -> tuple[Verdict, dict[str, int]]:
     """Drive, kill a worker of each processor per round, then check the ledger."""
     ledger, stop = Ledger(), asyncio.Event()
@@ -78,18 +92,11 @@ async def scenario(system: Handles) -> tuple[Verdict, dict[str, int]]:
         started = time.monotonic()
         measures: list[tuple[str, asyncio.Task[float | None]]] = []
         await asyncio.sleep(BETWEEN_KILLS_S)
-        for round_ in range(ROUNDS):
-            for processor in PROCESSORS:
-                victim = processor.name if round_ % 2 == 0 else f"{processor.name}-2"
-                log.info("SIGKILL %s", victim)
-                killed_at = await kill_and_restart(system.started[victim])
-                group = group_of(system.kafka, processor.name)
-                measures.append(
-                    (processor.name, asyncio.create_task(probe.backlog_cleared(group, killed_at)))
-                )
-                await asyncio.sleep(BETWEEN_KILLS_S)
-        stop.set()
-        await driving
+        try:
+            await kill_each(system, probe, measures)
+        finally:
+            stop.set()
+            await driving
         driven_s = time.monotonic() - started
         log.info("driving stopped: %s", ledger.statuses())
         verdict, settle_s = await settle_and_check(ledger, system.kafka, system.registry, query, 150)
