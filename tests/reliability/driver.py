@@ -97,18 +97,24 @@ async def send(client: httpx.AsyncClient, call: Call, ledger: Ledger) -> None:
     ledger.record(Sent(call.kind, _order_id(call), status, started, time.monotonic(), call.body, error))
 
 
+async def _seed_one(client: httpx.AsyncClient, call: Call, ledger: Ledger) -> None:
+    """One reference-data call, retried until acknowledged."""
+    for _ in range(30):
+        response = await client.request(call.method, call.path, json=call.body)
+        if response.is_success:
+            break
+        await asyncio.sleep(1)
+    else:
+        raise AssertionError(f"{call.path} never acknowledged: {response.status_code}")
+    if call.kind == "stock" and call.body is not None:
+        ledger.stock[call.path.rsplit("/", 1)[1]] = int(call.body["on_hand"])
+
+
 async def seed(client: httpx.AsyncClient, mix: Mix, ledger: Ledger) -> None:
-    """Customers and stock of the mix, retried until each one is acknowledged."""
-    for call in mix.seed_calls():
-        for _ in range(30):
-            response = await client.request(call.method, call.path, json=call.body)
-            if response.is_success:
-                break
-            await asyncio.sleep(1)
-        else:
-            raise AssertionError(f"{call.path} never acknowledged: {response.status_code}")
-        if call.kind == "stock" and call.body is not None:
-            ledger.stock[call.path.rsplit("/", 1)[1]] = int(call.body["on_hand"])
+    """Customers and stock of the mix, ``MAX_IN_FLIGHT`` at a time, each retried until acknowledged."""
+    calls = mix.seed_calls()
+    for i in range(0, len(calls), MAX_IN_FLIGHT):
+        await asyncio.gather(*(_seed_one(client, c, ledger) for c in calls[i : i + MAX_IN_FLIGHT]))
 
 
 async def drive(

@@ -29,7 +29,9 @@ __all__ = ["cluster"]  # the fixture, imported for pytest
 
 RATE = 20.0
 STEADY_S = 6.0
-NO_QUORUM_S = 15.0
+NO_QUORUM_S = 20.0
+# a request acknowledged by the brokers just before the kill may be answered a moment after it
+IN_FLIGHT_GRACE_S = 1.0
 
 
 @pytest.fixture
@@ -94,7 +96,8 @@ async def faults(timeline: Timeline) -> tuple[float, float]:
 
 
 async def scenario(system: Handles) -> tuple[Verdict, list[Sent]]:
-    """Drive through the faults, check the ledger; returns the verdict and the no-quorum requests."""
+    """Drive through the faults, check the ledger; returns the verdict and the requests answered
+    while the quorum was lost."""
     ledger, stop, exits = Ledger(), asyncio.Event(), []
     async with system.clients() as (ingest, query):
         mix = Mix(customers=300, skus=20, seed=7)
@@ -108,7 +111,7 @@ async def scenario(system: Handles) -> tuple[Verdict, list[Sent]]:
             stop.set()
             await asyncio.gather(driving, supervisor)
         verdict, settle_s = await settle_and_check(ledger, system.kafka, system.registry, query, 150)
-    no_quorum = [c for c in ledger.calls if c.sent_at >= lost_at and c.done_at <= back_at]
+    no_quorum = [c for c in ledger.calls if lost_at + IN_FLIGHT_GRACE_S <= c.done_at <= back_at]
     report(
         "broker_faults",
         {
