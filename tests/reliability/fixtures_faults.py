@@ -37,9 +37,9 @@ def cluster() -> Iterator[str]:
 
 
 # Orders fail with VALIDATION_TIMEOUT after 30 s by default; rebalances after each crash can delay
-# a validator that long, which would settle orders without their checks. With 120 s, a time-out in
-# these tests means a validation request was really lost (the orders processor re-announces a
-# CREATED order after 10 s, so a lost request is asked again long before).
+# a validator that long, which would settle most orders without their checks. With 120 s nearly
+# every order gets its three answers; the time-outs left are counted and reported, not asserted
+# (a stall that long is a matter of timing: a lost event shows up in the ledger check instead).
 FAULT_ENV = {"ORDERS_VALIDATION_TIMEOUT_S": "120"}
 
 
