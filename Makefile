@@ -11,7 +11,7 @@ KUSTOMIZE := .local/bin/kustomize
 KUSTOMIZE_STAMP := .local/bin/.kustomize-$(KUSTOMIZE_VERSION)
 ASYNCAPI_LIBS := infra/asyncapi/node_modules/.installed
 
-.PHONY: up test hostile bench setup local-infra deploy-tools k8s-generate deploy-test browser lint format unit e2e kafka-start kafka-stop cluster-start cluster-stop clean
+.PHONY: up test hostile bench soak setup local-infra deploy-tools k8s-generate deploy-test browser lint format unit e2e kafka-start kafka-stop cluster-start cluster-stop clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -72,6 +72,13 @@ browser:
 bench: setup
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) -m bench
+
+## soak: the whole system at a steady rate (SOAK_SECONDS, default 600; SOAK_RATE calls/s, default 50);
+## throughput, latency percentiles and RSS every 10 s, memory slope, ledger check: .local/soak/soak.{json,md}
+SOAK_SECONDS ?= 600
+SOAK_RATE ?= 50
+soak: setup
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_RATE=$(SOAK_RATE) $(PY) -m tests.reliability.soak
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
