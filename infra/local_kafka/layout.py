@@ -187,17 +187,25 @@ def _dir_name(stem: str, port: int, default: int) -> str:
 def single_spec() -> NodeSpec:
     """Return the spec of the single dev node (controller on broker port + 1, data in kafka/single)."""
     port = _env_port("SHOPSTREAM_LOCAL_KAFKA_PORT", DEFAULT_SINGLE_PORT)
-    directory = kafka_dir() / _dir_name("single", port, DEFAULT_SINGLE_PORT)
+    return _lone_node("single", port, DEFAULT_SINGLE_PORT, ("-Xms512m", "-Xmx1g"))
+
+
+def _lone_node(
+    name: str, port: int, default_port: int, heap: tuple[str, ...], sasl_ssl_port: int | None = None
+) -> NodeSpec:
+    """A node that is its own one-voter quorum: controller on ``port`` + 1, data in kafka/<name>."""
+    directory = kafka_dir() / _dir_name(name, port, default_port)
     return NodeSpec(
-        name="single",
+        name=name,
         node_id=1,
         broker_port=port,
         controller_port=port + 1,
         directory=directory,
         group_dir=directory,
         voters=f"1@{HOST}:{port + 1}",
-        heap=("-Xms512m", "-Xmx1g"),
+        heap=heap,
         settings=_SINGLE,
+        sasl_ssl_port=sasl_ssl_port,
     )
 
 
@@ -209,19 +217,9 @@ def secure_spec() -> NodeSpec:
     """
     default = _env_port("SHOPSTREAM_LOCAL_KAFKA_PORT", DEFAULT_SINGLE_PORT) + SECURE_PORT_OFFSET
     port = _env_port("SHOPSTREAM_LOCAL_KAFKA_SECURE_PORT", default)
-    directory = kafka_dir() / _dir_name("secure", port, DEFAULT_SINGLE_PORT + SECURE_PORT_OFFSET)
-    return NodeSpec(
-        name="secure",
-        node_id=1,
-        broker_port=port,
-        controller_port=port + 1,
-        directory=directory,
-        group_dir=directory,
-        voters=f"1@{HOST}:{port + 1}",
-        heap=("-Xms256m", "-Xmx512m"),
-        settings=_SINGLE,
-        sasl_ssl_port=port + SASL_SSL_PORT_OFFSET,
-    )
+    default_port = DEFAULT_SINGLE_PORT + SECURE_PORT_OFFSET
+    heap = ("-Xms256m", "-Xmx512m")
+    return _lone_node("secure", port, default_port, heap, sasl_ssl_port=port + SASL_SSL_PORT_OFFSET)
 
 
 def cluster_specs() -> list[NodeSpec]:

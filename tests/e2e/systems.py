@@ -16,6 +16,22 @@ from tests.helpers.processes import Running, free_port, running
 PROCESSORS = [s for s in SERVICES if not s.http_api]
 
 
+class ServiceUrls:
+    """Base URLs of a started system's two HTTP services, for classes holding its ``services``."""
+
+    services: dict[str, Running]
+
+    @property
+    def ingest(self) -> str:
+        """Base URL of ingest-api."""
+        return self.services["ingest-api"].url
+
+    @property
+    def query(self) -> str:
+        """Base URL of query-api."""
+        return self.services["query-api"].url
+
+
 def kafka_settings_of(env: Mapping[str, str]) -> KafkaSettings:
     """The Kafka settings a service would read from ``env`` (its ``KAFKA_*`` variables)."""
     fields: dict[str, Any] = {

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.e2e.systems import PROCESSORS, start_system
+from tests.e2e.systems import PROCESSORS, ServiceUrls, start_system
 from tests.helpers.processes import Running
 
 FIGURES: dict[str, int] = {}  # what the hostile-input tests counted, shown after the run
@@ -22,22 +22,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @dataclass(frozen=True)
-class HostileSystem:
+class HostileSystem(ServiceUrls):
     """The running services (by name) and the Kafka coordinates their topics live at."""
 
     services: dict[str, Running]
     bootstrap: str
     prefix: str
-
-    @property
-    def ingest(self) -> str:
-        """Base URL of ingest-api."""
-        return self.services["ingest-api"].url
-
-    @property
-    def query(self) -> str:
-        """Base URL of query-api."""
-        return self.services["query-api"].url
 
 
 @pytest.fixture(scope="session")

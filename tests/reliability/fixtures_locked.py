@@ -19,7 +19,7 @@ from infra.local_kafka import SecureBroker
 from infra.services import Service
 from infra.settings import KafkaSettings
 from producers.ingest_api.keys import digest, new_key
-from tests.e2e.systems import kafka_settings_of, start_system
+from tests.e2e.systems import ServiceUrls, kafka_settings_of, start_system
 from tests.helpers.processes import Running, service
 
 USER = "shopstream-svc"
@@ -42,21 +42,13 @@ class SecureKafka:
 
 
 @dataclass
-class LockedSystem:
+class LockedSystem(ServiceUrls):
     """ingest-api (API keys required), query-api and the checks, all on the secure node."""
 
     kafka: SecureKafka
     api_key: str
     services: dict[str, Running]
     secrets: list[str] = field(default_factory=list)
-
-    @property
-    def ingest(self) -> str:
-        return self.services["ingest-api"].url
-
-    @property
-    def query(self) -> str:
-        return self.services["query-api"].url
 
     @property
     def topic_prefix(self) -> str:

@@ -24,7 +24,7 @@ from tests.reliability.fixtures_faults import FAULT_ENV, Handles, cluster, handl
 from tests.reliability.ledger import Verdict, settle_and_check
 
 # three brokers and 8 services start in about a minute on 2 cores; ~70 s of faults, then settling
-pytestmark = [pytest.mark.cluster, pytest.mark.e2e, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.faults, pytest.mark.cluster, pytest.mark.e2e, pytest.mark.timeout(600)]
 __all__ = ["cluster"]  # the fixture, imported for pytest
 
 RATE = 20.0

@@ -30,7 +30,7 @@ from tests.reliability.fixtures_faults import (
 from tests.reliability.ledger import Verdict, settle_and_check
 
 # 14 processes start in about a minute on 2 cores; driving, settling and the lag wait take the rest
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.faults, pytest.mark.e2e, pytest.mark.timeout(600)]
 log = logging.getLogger(__name__)
 
 RATE = 20.0
