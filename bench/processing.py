@@ -13,8 +13,8 @@ aiokafka consume → decode → check → encode → produce loop, (b) the same 
 the same step as one of our Faust processors. Each figure is the median of ``runs`` runs after a
 warm-up.
 
-Profiling a drain (py-spy) showed every service spending its time on socket writes of produce
-requests, one per record: Faust's producer defaults to no linger. The fix is the processors' producer
+Profiling a drain (py-spy) put the largest share of every processor's samples in socket writes of
+produce requests, one per record: Faust's producer defaults to no linger. The fix is the processors' producer
 linger (``PROCESSOR_LINGER_MS``); the hop and the lifecycle are measured with it off (before) and at
 its default (after), in the same run. Each lifecycle run also records the CPU milliseconds every
 service and the broker spent per validated order (``orders`` is restarted per run, so its figure
