@@ -43,30 +43,31 @@ def markdown(facts: dict[str, Any], figures: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _bars(names: list[str], values: list[float], xlabel: str, file: str, unity: bool = False) -> Path:
+    """One horizontal bar chart under bench/results/; ``unity`` draws the line at 1.0."""
+    fig, ax = plt.subplots(figsize=(10, 0.5 + 0.45 * len(names)))
+    ax.barh(names, values)
+    if unity:
+        ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_xlabel(xlabel)
+    fig.tight_layout()
+    path = RESULTS / file
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def plots(figures: list[dict[str, Any]]) -> list[Path]:
     """One bar chart of ratios to anchors, one of latency percentiles."""
     written = []
     ratios = [f for f in figures if f.get("ratio") is not None]
     if ratios:
-        fig, ax = plt.subplots(figsize=(10, 0.5 + 0.45 * len(ratios)))
-        ax.barh([f["name"] for f in ratios], [f["ratio"] for f in ratios])
-        ax.axvline(1.0, color="black", linewidth=0.8)
-        ax.set_xlabel("ratio to anchor (same run)")
-        fig.tight_layout()
-        path = RESULTS / "ratios.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        written.append(path)
+        names, values = [f["name"] for f in ratios], [f["ratio"] for f in ratios]
+        written.append(_bars(names, values, "ratio to anchor (same run)", "ratios.png", unity=True))
     latencies = [f for f in figures if f.get("unit") == "ms"]
     if latencies:
-        fig, ax = plt.subplots(figsize=(10, 0.5 + 0.45 * len(latencies)))
-        ax.barh([f["name"] for f in latencies], [f["value"] for f in latencies])
-        ax.set_xlabel("milliseconds (median of runs)")
-        fig.tight_layout()
-        path = RESULTS / "latency.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        written.append(path)
+        names, values = [f["name"] for f in latencies], [f["value"] for f in latencies]
+        written.append(_bars(names, values, "milliseconds (median of runs)", "latency.png"))
     return written
 
 

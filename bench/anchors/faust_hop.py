@@ -44,12 +44,13 @@ def create_app(settings: ProcessorSettings, service: str, records: int, out: Pat
     dead = DeadLetters(app, service, prefix)
     sink = raw_topic(app, Topics.ORDER_VALIDATIONS, prefix)
     source = Topics.ORDER_REQUESTS.full_name(prefix)
+    validation = serdes(Topics.ORDER_VALIDATIONS)
     done: dict[str, float] = {"n": 0, "start": 0.0}
 
     async def on_event(event: EventT[bytes], order: dict[str, Any]) -> None:
         if not done["start"]:
             done["start"] = time.perf_counter()
-        value = serdes(Topics.ORDER_VALIDATIONS).encode(check(order, now_ms()))
+        value = validation.encode(check(order, now_ms()))
         await sink.send(key=event.key, value=value)
         done["n"] += 1
         if done["n"] == records:
