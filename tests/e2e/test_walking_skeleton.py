@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import httpx
@@ -94,15 +95,23 @@ async def test_long_poll_times_out_with_404_for_unknown_order(query: httpx.Async
 async def test_long_poll_times_out_with_current_view(
     ingest: httpx.AsyncClient, query: httpx.AsyncClient
 ) -> None:
-    order_id = uid("o")
+    # An unknown sku fails the order: FAILED is final, so the view cannot move while we wait.
+    customer, sku, order_id = uid("c"), uid("sku"), uid("o")
+    r = await ingest.put(f"/v1/customers/{customer}", json={"name": "Ann", "email": "ann@example.com"})
+    assert r.status_code == 202
     order = {
         "order_id": order_id,
-        "customer_id": uid("c"),
+        "customer_id": customer,
         "currency": "EUR",
-        "items": [{"sku": "a", "quantity": 1, "unit_price_cents": 100}],
+        "items": [{"sku": sku, "quantity": 1, "unit_price_cents": 100}],
     }
     assert (await ingest.post("/v1/orders", json=order)).status_code == 202
-    assert (await query.get(f"/v1/orders/{order_id}", params={"wait_for": "CREATED"})).status_code == 200
+    r = await query.get(f"/v1/orders/{order_id}", params={"wait_for": "FAILED", "timeout_ms": 30000})
+    assert r.json()["state"] == "FAILED"
+    started = time.monotonic()
     r = await query.get(f"/v1/orders/{order_id}", params={"wait_for": "SHIPPED", "timeout_ms": 300})
+    waited = time.monotonic() - started
     assert r.status_code == 200
-    assert r.json()["state"] == "CREATED"
+    assert r.json()["state"] == "FAILED"
+    assert r.json()["reasons"] == [f"UNKNOWN_SKU:{sku}"]
+    assert waited >= 0.3
