@@ -13,7 +13,7 @@ from typing import Any, cast
 import faust
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
-from faust.types import TopicT
+from faust.types import TopicT, TransportT
 
 from infra.settings import KafkaSettings
 from infra.topics import ensure_named
@@ -23,6 +23,7 @@ from schemas.serdes import Serdes
 from schemas.topics import TopicSpec
 from stream_processors.common.codecs import avro_codec
 from stream_processors.common.settings import ProcessorSettings
+from stream_processors.common.transport import RebalanceSafeTransport
 from stream_processors.common.web import install_pages
 
 log = logging.getLogger(__name__)
@@ -43,13 +44,20 @@ def _credentials(kafka: KafkaSettings) -> Any:
     return None
 
 
+class App(faust.App):
+    """A Faust app whose consumer never commits a message skipped across a rebalance."""
+
+    def _new_transport(self) -> TransportT:
+        return RebalanceSafeTransport(self.conf.broker_consumer, self)
+
+
 def make_app(service: str, settings: ProcessorSettings) -> faust.App:
     """A Faust app whose group id is ``<prefix>shopstream-<service>`` (its own consumer group)."""
     kafka = settings.kafka
     # one directory per worker: RocksDB locks it, and several workers may share a machine
     datadir = Path(settings.data_dir) / f"{kafka.topic_prefix}{service}-{settings.web_port}"
     datadir.parent.mkdir(parents=True, exist_ok=True)
-    app = faust.App(
+    app = App(
         f"{kafka.topic_prefix}shopstream-{service}",
         broker=[f"kafka://{server}" for server in kafka.servers],
         broker_credentials=_credentials(kafka),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import faust
+from aiokafka.errors import KafkaError, KafkaTimeoutError
 from faust.types import EventT, StreamT
 
 from infra.metrics import DEAD_LETTERS, EVENTS_IN, PROCESSING_SECONDS
@@ -18,6 +20,12 @@ from schemas.topics import Topics
 log = logging.getLogger(__name__)
 
 Handler = Callable[[EventT[bytes], dict[str, Any]], Awaitable[None]]
+RETRY_S = 1.0
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Kafka unreachable or without quorum for now: the record is fine, try it again later."""
+    return isinstance(exc, KafkaTimeoutError) or (isinstance(exc, KafkaError) and exc.retriable)
 
 
 class DeadLetters:
@@ -85,8 +93,25 @@ async def consume(
         except DecodeError as exc:
             await dead.send(event, "decode", exc)
             continue
+        await apply(event, record, dead, handle)
+
+
+async def apply(event: EventT[bytes], record: dict[str, Any], dead: DeadLetters, handle: Handler) -> None:
+    """Apply ``handle`` once it succeeds; dead-letter the record if it fails for a reason of its own.
+
+    A transient Kafka error (a broker down, no quorum) is retried, holding the partition back: the
+    record is good, and dead-lettering it would lose an event. Handlers are idempotent, so a retry
+    after a partial attempt repeats nothing.
+    """
+    topic = event.message.topic
+    while True:
         try:
             with PROCESSING_SECONDS.labels(dead.service, topic).time():
                 await handle(event, record)
+            return
         except Exception as exc:  # noqa: BLE001 - any failure to apply one record must not stop the stream
-            await dead.send(event, "apply", exc)
+            if not is_transient(exc):
+                await dead.send(event, "apply", exc)
+                return
+            log.warning("Kafka unavailable; retrying", extra={"topic": topic, "error": repr(exc)})
+            await asyncio.sleep(RETRY_S)

@@ -92,38 +92,44 @@ def create_app(settings: InventorySettings) -> faust.App:  # noqa: C901 - agents
                 await publish_view(sku, state)
             return
         request = orjson.loads(message.value or b"")
+        # A repeat (a worker crashed after its table write, before its outputs were sent)
+        # publishes the view again: the first one may be lost. Stock levels apply by offset.
+        repeated = rules.knows(state, request["order_id"])
+        answer = None
         if request["op"] == "reserve":
             ok, reason, changed = await reserve(request, state, int(message.timestamp * 1000))
-            if changed:
-                await publish_view(sku, state)
             answer = {**request, "ok": ok, "reason": reason}
-            await results.send(key=request["order_id"], value=orjson.dumps(answer))
-        elif (
-            rules.release(state, request["order_id"])
-            if request["op"] == "release"
-            else rules.commit(state, request["order_id"])
-        ):
+        elif request["op"] == "release":
+            changed = rules.release(state, request["order_id"])
+        else:
+            changed = rules.commit(state, request["order_id"])
+        if changed or repeated:
             await publish_view(sku, state)
         else:
             stock[sku] = state  # a closed reservation is remembered even when nothing was held
+        if answer is not None:
+            await results.send(key=request["order_id"], value=orjson.dumps(answer))
 
     async def on_result(event: EventT[bytes], record: dict[str, Any]) -> None:
         answer = orjson.loads(event.message.value or b"")
         order_id = answer["order_id"]
         state = answers.get(order_id) or {"results": {}, "decided": False}
-        if state["decided"]:
-            return
-        state["results"][answer["sku"]] = answer
+        repeated = state["decided"]
+        if not repeated:
+            state["results"][answer["sku"]] = answer
         decision = rules.decide(state["results"], answer["n"])
-        if decision is not None:
-            passed, reasons = decision
-            validation = checks.validation(order_id, "INVENTORY", reasons, now_ms())
-            await validations.send(key=order_id, value=serdes(Topics.ORDER_VALIDATIONS).encode(validation))
-            if not passed:
-                for held in (a for a in state["results"].values() if a["ok"]):
-                    await lines.send(key=held["sku"], value=orjson.dumps({**held, "op": "release"}))
-            state["decided"] = True
-        answers[order_id] = state
+        if decision is None:
+            answers[order_id] = state
+            return
+        # Decided once; a repeat sends the outcome again, in case a crash lost the first sending.
+        passed, reasons = decision
+        validation = checks.validation(order_id, "INVENTORY", reasons, now_ms())
+        await validations.send(key=order_id, value=serdes(Topics.ORDER_VALIDATIONS).encode(validation))
+        if not passed:
+            for held in (a for a in state["results"].values() if a["ok"]):
+                await lines.send(key=held["sku"], value=orjson.dumps({**held, "op": "release"}))
+        if not repeated:
+            answers[order_id] = {**state, "decided": True}
 
     @app.agent(raw_topic(app, Topics.ORDERS, prefix))
     async def orders_agent(stream: StreamT[bytes]) -> None:

@@ -52,6 +52,11 @@ def line_requests(order: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def knows(stock: Stock, order_id: str) -> bool:
+    """Whether the sku has seen this order before: it holds or has closed a reservation for it."""
+    return order_id in stock["reserved"] or order_id in stock["closed"]
+
+
 def reserved(stock: Stock) -> int:
     """Units held by open reservations."""
     return sum(stock["reserved"].values())

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from infra.services import Service
+from infra.services import by_module
 from infra.settings import KafkaSettings, RegistrySettings
 from infra.topics import ensure_topics
 from schemas.clock import now_ms
@@ -20,8 +20,8 @@ from schemas.topics import Topics, TopicSpec
 from stream_processors.common.app import partition_of
 from tests.helpers.processes import running
 
-DETAILS = Service("order-details", "stream_processors.order_details", "DETAILS_WEB_PORT", 8102, ("worker",))
-FRAUD = Service("fraud", "stream_processors.fraud", "FRAUD_WEB_PORT", 8104, ("worker",))
+DETAILS = by_module("stream_processors.order_details")
+FRAUD = by_module("stream_processors.fraud")
 LIMIT = 200_000
 MINUTE = 60_000
 CROWD = 5000  # customers written just before the one that matters: the view is still reading them
@@ -47,6 +47,7 @@ def checks(kafka: str, schema_registry: str) -> Iterator[KafkaSettings]:
         "FRAUD_LIMIT_CENTS": str(LIMIT),
         "FRAUD_WINDOW_S": "3600",
     }
+    assert DETAILS is not None and FRAUD is not None
     with running([DETAILS, FRAUD], env, tag="checks-"):
         yield settings
 
@@ -60,6 +61,7 @@ class Shop:
     producer: AIOKafkaProducer
     consumer: AIOKafkaConsumer
     seen: dict[str, dict[str, list[Result]]] = field(default_factory=dict)  # order_id → check → results
+    checks: int = 2  # results expected per order: DETAILS and FRAUD
     sent: dict[str, bytes] = field(default_factory=dict)
 
     async def customer(self, customer_id: str, blocked: bool = False) -> None:
@@ -115,10 +117,10 @@ class Shop:
         return value
 
     async def outcomes(self, *order_ids: str, timeout_s: float = 60) -> list[Outcome]:
-        """The DETAILS and FRAUD results of ``order_ids``; fails if one is missing in time or repeated."""
+        """The results (DETAILS and FRAUD) of ``order_ids``; fails if one is missing in time or repeated."""
         decoder = self.serdes(Topics.ORDER_VALIDATIONS)
         async with asyncio.timeout(timeout_s):
-            while not all(len(self.seen.get(o, {})) == 2 for o in order_ids):
+            while not all(len(self.seen.get(o, {})) == self.checks for o in order_ids):
                 for messages in (await self.consumer.getmany(timeout_ms=500)).values():
                     for message in messages:
                         v = decoder.decode(message.value)
@@ -130,7 +132,7 @@ class Shop:
         return [{check: results[0] for check, results in self.seen[o].items()} for o in order_ids]
 
     async def outcome(self, order_id: str) -> Outcome:
-        """The DETAILS and FRAUD results of one order."""
+        """The results of one order."""
         [found] = await self.outcomes(order_id)
         return found
 

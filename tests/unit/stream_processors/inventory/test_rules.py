@@ -93,3 +93,15 @@ def test_decision_waits_for_every_line_and_lists_reasons_in_line_order() -> None
     }
     assert rules.decide(results, 3) == (False, ["OUT_OF_STOCK:b", "UNKNOWN_SKU:c"])
     assert rules.decide({"a": {"index": 0, "ok": True, "reason": None}}, 1) == (True, [])
+
+
+def test_a_sku_knows_the_orders_it_holds_or_has_closed() -> None:
+    state = stock(10)
+    assert rules.knows(state, "o-1") is False
+    rules.reserve(state, "o-1", "a", 2)
+    assert rules.knows(state, "o-1") is True
+    rules.commit(state, "o-1")
+    assert rules.knows(state, "o-1") is True
+    rules.release(state, "o-2")  # never reserved here, but closed for good
+    assert rules.knows(state, "o-2") is True
+    assert rules.knows(state, "o-3") is False
