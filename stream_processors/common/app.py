@@ -23,7 +23,7 @@ from schemas.serdes import Serdes
 from schemas.topics import TopicSpec
 from stream_processors.common.codecs import avro_codec
 from stream_processors.common.settings import ProcessorSettings
-from stream_processors.common.transport import RebalanceSafeTransport
+from stream_processors.common.transport import PythonAckStream, RebalanceSafeTransport
 from stream_processors.common.web import install_pages
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def _credentials(kafka: KafkaSettings) -> Any:
 
 
 class App(faust.App):
-    """A Faust app whose consumer never commits a message skipped across a rebalance."""
+    """A Faust app that never commits an event skipped across a rebalance (see ``transport``)."""
 
     def _new_transport(self) -> TransportT:
         return RebalanceSafeTransport(self.conf.broker_consumer, self)
@@ -76,6 +76,7 @@ def make_app(service: str, settings: ProcessorSettings) -> faust.App:
         stream_buffer_maxsize=max(4096, settings.batch_size * 2),
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.heartbeat_s,
+        Stream=PythonAckStream,
     )
     return app
 

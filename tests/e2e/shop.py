@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,3 +126,29 @@ class Shop:
                     if len(found) >= count:
                         return found
                 await asyncio.sleep(0.1)
+
+    async def eventually(
+        self,
+        path: str,
+        expected: Any,
+        pick: Callable[[Any], Any] = lambda body: body,
+        client: httpx.AsyncClient | None = None,
+        timeout_s: float = 20,
+    ) -> Any:
+        """GET ``path`` (of query-api, or ``client``) until it answers 200 and ``pick(body) == expected``.
+
+        Returns the body; fails naming the last answer. Read models follow Kafka a moment later
+        than the write they reflect, so a test polls for the value it expects.
+        """
+        client = client or self.query
+        last: Any = None
+        try:
+            async with asyncio.timeout(timeout_s):
+                while True:
+                    r = await client.get(path)
+                    last = (r.status_code, r.text)
+                    if r.status_code == 200 and pick(r.json()) == expected:
+                        return r.json()
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            raise AssertionError(f"{path}: wanted {expected}, last answer {last}") from None

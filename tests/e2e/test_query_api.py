@@ -11,15 +11,12 @@ import pytest
 from tests.e2e.shop import Shop, uid
 
 
-async def test_customer_as_last_set_with_put_defaults(shop: Shop, query: httpx.AsyncClient) -> None:
+async def test_customer_as_last_set_with_put_defaults(shop: Shop) -> None:
     customer = await shop.customer()
-    r = await query.get(f"/v1/customers/{customer}")
-    for _ in range(100):
-        if r.status_code == 200:
-            break
-        r = await query.get(f"/v1/customers/{customer}")
-    body = r.json()
-    assert (body["customer_id"], body["tier"], body["blocked"]) == (customer, "BRONZE", False)
+    picked = (customer, "BRONZE", False)
+    await shop.eventually(
+        f"/v1/customers/{customer}", picked, lambda b: (b["customer_id"], b["tier"], b["blocked"])
+    )
 
 
 async def test_customer_orders_newest_first_page_by_page(shop: Shop, query: httpx.AsyncClient) -> None:

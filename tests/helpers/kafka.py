@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
+
+from infra.settings import KafkaSettings, RegistrySettings
+from schemas.serdes import Serdes
+from schemas.topics import Topics
+
+Stock = tuple[int, int]  # on_hand, reserved
 
 
 async def read_records(
@@ -26,3 +32,49 @@ async def read_records(
     finally:
         await consumer.stop()
     return found
+
+
+class StockViews:
+    """Every ``InventoryView`` published on ``inventory``, per sku and in order, from the beginning.
+
+    The history, not just the latest view: a test can see a reservation that was made and then
+    released, however quickly one followed the other.
+    """
+
+    def __init__(self, kafka: KafkaSettings, registry: RegistrySettings) -> None:
+        self.serdes = Serdes(kafka, registry)
+        self.consumer = AIOKafkaConsumer(
+            Topics.INVENTORY.full_name(kafka.topic_prefix),
+            **kafka.client_options(),
+            auto_offset_reset="earliest",
+            group_id=None,
+        )
+        self.seen: dict[str, list[Stock]] = {}
+
+    async def __aenter__(self) -> StockViews:
+        await self.consumer.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.consumer.stop()
+        self.serdes.close()
+
+    async def until(
+        self, sku: str, done: Callable[[list[Stock]], bool], timeout_s: float = 60
+    ) -> list[Stock]:
+        """The sku's (on_hand, reserved) views so far, once ``done`` holds for them."""
+        decoder = self.serdes(Topics.INVENTORY)
+        try:
+            async with asyncio.timeout(timeout_s):
+                while not done(self.seen.get(sku, [])):
+                    for messages in (await self.consumer.getmany(timeout_ms=500)).values():
+                        for message in messages:
+                            view = decoder.decode(message.value)
+                            self.seen.setdefault(view["sku"], []).append((view["on_hand"], view["reserved"]))
+        except TimeoutError:
+            raise AssertionError(f"{sku}: views so far {self.seen.get(sku, [])}") from None
+        return self.seen[sku]
+
+    async def count(self, sku: str, count: int) -> list[Stock]:
+        """The sku's views once there are at least ``count``."""
+        return await self.until(sku, lambda seen: len(seen) >= count)

@@ -12,17 +12,14 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from infra.services import by_module
 from infra.settings import KafkaSettings, RegistrySettings
 from infra.topics import ensure_topics
 from schemas.clock import now_ms
 from schemas.serdes import Serdes
 from schemas.topics import Topics
-from tests.helpers.processes import running
+from tests.helpers.kafka import StockViews
+from tests.helpers.processes import running, service
 from tests.integration.stream_processors.test_checks import PASS, Shop, uid
-
-Stock = tuple[int, int]  # on_hand, reserved
-INVENTORY = by_module("stream_processors.inventory")
 
 
 @pytest.fixture(scope="module")
@@ -35,53 +32,30 @@ def inventory(kafka: str, schema_registry: str) -> Iterator[KafkaSettings]:
         "KAFKA_TOPIC_PREFIX": settings.topic_prefix,
         "SCHEMA_REGISTRY_URL": schema_registry,
     }
-    assert INVENTORY is not None
-    with running([INVENTORY], env, tag="inventory-"):
+    with running([service("inventory")], env, tag="inventory-"):
         yield settings
-
-
-class Stocks:
-    """Every ``InventoryView`` the processor publishes, per sku, in order."""
-
-    def __init__(self, consumer: AIOKafkaConsumer, serdes: Serdes) -> None:
-        self.consumer, self.decoder = consumer, serdes(Topics.INVENTORY)
-        self.seen: dict[str, list[Stock]] = {}
-
-    async def until(self, sku: str, count: int, timeout_s: float = 60) -> list[Stock]:
-        """The first ``count`` views of ``sku``, once published."""
-        async with asyncio.timeout(timeout_s):
-            while len(self.seen.get(sku, [])) < count:
-                for messages in (await self.consumer.getmany(timeout_ms=500)).values():
-                    for message in messages:
-                        view = self.decoder.decode(message.value)
-                        self.seen.setdefault(view["sku"], []).append((view["on_hand"], view["reserved"]))
-        return self.seen[sku][:count]
 
 
 @pytest.fixture
 async def shop_and_stocks(
     inventory: KafkaSettings, registry_settings: RegistrySettings
-) -> AsyncIterator[tuple[Shop, Stocks]]:
+) -> AsyncIterator[tuple[Shop, StockViews]]:
     """A shop reading INVENTORY results, and the published stock views, both from the beginning."""
     producer = AIOKafkaProducer(bootstrap_servers=inventory.servers, acks="all")
-    consumers = [
-        AIOKafkaConsumer(
-            spec.full_name(inventory.topic_prefix),
-            bootstrap_servers=inventory.servers,
-            auto_offset_reset="earliest",
-            group_id=None,
-        )
-        for spec in (Topics.ORDER_VALIDATIONS, Topics.INVENTORY)
-    ]
+    consumer = AIOKafkaConsumer(
+        Topics.ORDER_VALIDATIONS.full_name(inventory.topic_prefix),
+        bootstrap_servers=inventory.servers,
+        auto_offset_reset="earliest",
+        group_id=None,
+    )
     await producer.start()
-    for consumer in consumers:
-        await consumer.start()
+    await consumer.start()
     serdes = Serdes(inventory, registry_settings)
     try:
-        yield Shop(inventory, serdes, producer, consumers[0], checks=1), Stocks(consumers[1], serdes)
+        async with StockViews(inventory, registry_settings) as stocks:
+            yield Shop(inventory, serdes, producer, consumer, checks=1), stocks
     finally:
-        for consumer in consumers:
-            await consumer.stop()
+        await consumer.stop()
         await producer.stop()
         serdes.close()
 
@@ -92,36 +66,36 @@ async def level(shop: Shop, sku: str, on_hand: int) -> None:
 
 
 async def test_a_repeated_order_answers_again_and_publishes_its_stock_again(
-    shop_and_stocks: tuple[Shop, Stocks],
+    shop_and_stocks: tuple[Shop, StockViews],
 ) -> None:
     shop, stocks = shop_and_stocks
     sku = uid("sku")
     await level(shop, sku, 5)
-    assert await stocks.until(sku, 1) == [(5, 0)]
+    assert await stocks.count(sku, 1) == [(5, 0)]
     order_id = await shop.order(uid("ann"), (sku, 100))
     assert await shop.outcome(order_id) == {"INVENTORY": PASS}
-    assert await stocks.until(sku, 2) == [(5, 0), (5, 1)]
+    assert await stocks.count(sku, 2) == [(5, 0), (5, 1)]
 
     shop.seen.pop(order_id)
     await shop.resend(order_id)
     assert await shop.outcome(order_id) == {"INVENTORY": PASS}  # the same answer, sent again
-    assert await stocks.until(sku, 3) == [(5, 0), (5, 1), (5, 1)]  # reserved once, published again
+    assert await stocks.count(sku, 3) == [(5, 0), (5, 1), (5, 1)]  # reserved once, published again
 
 
 async def test_a_repeated_failed_order_answers_again_and_holds_nothing(
-    shop_and_stocks: tuple[Shop, Stocks],
+    shop_and_stocks: tuple[Shop, StockViews],
 ) -> None:
     shop, stocks = shop_and_stocks
     sku, scarce = uid("sku"), uid("scarce")
     for name, on_hand in ((sku, 5), (scarce, 0)):
         await level(shop, name, on_hand)
-        assert await stocks.until(name, 1) == [(on_hand, 0)]
+        assert await stocks.count(name, 1) == [(on_hand, 0)]
     order_id = await shop.order(uid("ann"), (sku, 100), (scarce, 100))
     failed = {"INVENTORY": (False, [f"OUT_OF_STOCK:{scarce}"])}
     assert await shop.outcome(order_id) == failed
-    assert await stocks.until(sku, 3) == [(5, 0), (5, 1), (5, 0)]  # all or nothing: released
+    assert await stocks.count(sku, 3) == [(5, 0), (5, 1), (5, 0)]  # all or nothing: released
 
     shop.seen.pop(order_id)
     await shop.resend(order_id)
     assert await shop.outcome(order_id) == failed
-    assert await stocks.until(sku, 4) == [(5, 0), (5, 1), (5, 0), (5, 0)]  # never reserved twice
+    assert await stocks.count(sku, 4) == [(5, 0), (5, 1), (5, 0), (5, 0)]  # never reserved twice

@@ -1,59 +1,146 @@
-"""The consumer refuses to mark safe to commit a message whose rebalance is over (no broker needed)."""
+"""Offsets are committed only past processed events, and commits wait for table writes.
+
+Faust's own consumer and producer buffer, driven without a broker: the acked-offset bookkeeping
+and the send queue are plain Python, and what is asserted is what the next commit would hold.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import faust
 import pytest
+from faust.transport.producer import ProducerBuffer
 from faust.types import TP
 from faust.types.tuples import ConsumerMessage
 
+from stream_processors.common import transport
 from stream_processors.common.app import App
-from stream_processors.common.transport import RebalanceSafeConsumer
+from stream_processors.common.transport import (
+    DrainableBuffer,
+    DrainingProducer,
+    PythonAckStream,
+    RebalanceSafeConsumer,
+)
 
 TOPIC = "orders"
+P0 = TP(TOPIC, 0)
 
 
-def message(offset: int, generation: int) -> ConsumerMessage:
-    return ConsumerMessage(
-        TOPIC, 0, offset, 0.0, 0, None, b"k", b"v", None, tp=TP(TOPIC, 0), generation_id=generation
-    )
+def message(offset: int, tracked: bool = True) -> ConsumerMessage:
+    """A fetched message; ``tracked`` once Faust handed it to a stream (a skipped one never is)."""
+    fetched = ConsumerMessage(TOPIC, 0, offset, 0.0, 0, None, b"k", b"v", None, tp=P0, generation_id=1)
+    fetched.tracked = tracked
+    return fetched
 
 
 @pytest.fixture
 async def app() -> AsyncIterator[faust.App]:
-    app = App("ack-test", broker="kafka://127.0.0.1:1", store="memory://")
+    app = App("ack-test", broker="kafka://127.0.0.1:1", store="memory://", Stream=PythonAckStream)
     app.topics.acking_topics.add(TOPIC)  # as the conductor does once an agent subscribes
-    app.consumer_generation_id = 7
     app.flow_control.resume()
     yield app
 
 
-def acked_offsets(app: faust.App) -> list[int]:
-    return list(app.consumer._acked[TP(TOPIC, 0)])  # type: ignore[attr-defined]
+@pytest.fixture
+def consumer(app: faust.App) -> RebalanceSafeConsumer:
+    consumer = app.consumer
+    assert isinstance(consumer, RebalanceSafeConsumer)
+    consumer._committed_offset[P0] = 10  # type: ignore[attr-defined]
+    return consumer
 
 
-async def test_the_app_consumes_with_the_rebalance_safe_consumer(app: faust.App) -> None:
-    assert isinstance(app.consumer, RebalanceSafeConsumer)
+def next_commit(consumer: RebalanceSafeConsumer) -> int | None:
+    """The offset the next commit of P0 would write (None: nothing to commit)."""
+    return consumer._new_offset(P0)
 
 
-async def test_a_message_of_the_current_generation_is_acked(app: faust.App) -> None:
-    assert app.consumer.ack(message(0, 7)) is True
-    assert app.consumer.ack(message(1, 7)) is True
-    assert acked_offsets(app) == [0, 1]
+async def test_processed_events_are_committed_in_order(consumer: RebalanceSafeConsumer) -> None:
+    assert [consumer.ack(message(o)) for o in (10, 11, 12)] == [True, True, True]
+    assert next_commit(consumer) == 13
 
 
-async def test_a_message_fetched_before_the_last_rebalance_is_never_acked(app: faust.App) -> None:
-    stale = message(0, 6)
-    assert app.consumer.ack(stale) is False
-    assert stale.acked is False
-    assert acked_offsets(app) == []
+async def test_a_skipped_event_holds_commits_until_it_is_processed(consumer: RebalanceSafeConsumer) -> None:
+    skipped = message(10, tracked=False)
+    assert consumer.ack(skipped) is False
+    assert skipped.acked is False
+    assert consumer.ack(message(11)) is True
+    assert next_commit(consumer) is None  # Faust alone would commit 12, past offset 10
+    assert consumer.ack(message(10)) is True  # fetched again after the rebalance, processed
+    assert next_commit(consumer) == 12
 
 
-async def test_nothing_is_acked_while_flow_is_suspended_for_a_rebalance(app: faust.App) -> None:
-    app.flow_control.suspend()
-    assert app.consumer.ack(message(0, 7)) is False
-    app.flow_control.resume()
-    assert app.consumer.ack(message(1, 7)) is True
-    assert acked_offsets(app) == [1]
+async def test_a_skipped_event_someone_else_committed_no_longer_holds(
+    consumer: RebalanceSafeConsumer,
+) -> None:
+    consumer.ack(message(8, tracked=False))  # before the committed offset 10
+    consumer.ack(message(10))
+    assert next_commit(consumer) == 11
+    assert consumer.skipped == {}
+
+
+async def test_a_skipped_event_of_a_partition_now_elsewhere_is_forgotten(
+    consumer: RebalanceSafeConsumer,
+) -> None:
+    consumer.ack(message(10, tracked=False))
+    consumer.skipped[TP(TOPIC, 1)] = {4: 0.0}
+    consumer.forget_unassigned({P0})
+    assert list(consumer.skipped) == [P0]
+
+
+async def test_a_skipped_event_not_fetched_again_is_sought_back_to(
+    consumer: RebalanceSafeConsumer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sought: list[tuple[TP, int]] = []
+
+    async def seek(tp: TP, offset: int) -> None:
+        sought.append((tp, offset))
+
+    monkeypatch.setattr(consumer, "seek", seek)
+    monkeypatch.setattr(consumer, "assignment", lambda: {P0})
+    consumer.skipped[P0] = {12: 100.0, 11: 101.0}
+    assert await consumer.refetch_skipped(now=100.0 + transport.REFETCH_AFTER_S - 0.1) == []
+    assert await consumer.refetch_skipped(now=100.0 + transport.REFETCH_AFTER_S) == [(P0, 11)]
+    assert sought == [(P0, 11)]
+    consumer.app.flow_control.suspend()  # a rebalance seeks by itself
+    assert await consumer.refetch_skipped(now=1e9) == []
+
+
+async def test_streams_ack_through_the_consumer_not_the_cython_shortcut(app: faust.App) -> None:
+    stream = app.stream(app.channel())
+    assert isinstance(stream, PythonAckStream)
+    iterator = stream.__aiter__()
+    assert iterator.__qualname__ == "Stream._py_aiter"  # type: ignore[attr-defined]
+    await iterator.aclose()  # type: ignore[attr-defined]
+
+
+async def test_the_app_produces_with_the_draining_producer(app: faust.App) -> None:
+    assert isinstance(app.producer, DrainingProducer)
+    assert isinstance(app.producer.buffer, DrainableBuffer)
+
+
+async def test_drain_waits_for_slow_sends_that_faust_s_flush_gives_up_on(
+    app: faust.App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handed: list[int] = []
+
+    async def slow_send(self: ProducerBuffer, fut: Any) -> None:
+        await asyncio.sleep(0.15)  # longer than the 0.1 s after which Faust's flush returns
+        handed.append(fut)
+
+    monkeypatch.setattr(ProducerBuffer, "_send_pending", slow_send)
+    buffer = DrainableBuffer()
+    buffer.app = app
+    await buffer.start()
+    try:
+        for n in range(3):
+            buffer.put(n)  # type: ignore[arg-type]
+        await buffer.flush()  # Faust's: returns with messages still queued
+        assert len(handed) < 3
+        await buffer.drain()
+        assert handed == [0, 1, 2]
+        assert buffer.unsent == 0
+    finally:
+        await buffer.stop()
