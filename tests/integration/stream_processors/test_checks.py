@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,17 +114,28 @@ class Shop:
         await self.producer.send_and_wait(spec.full_name(self.settings.topic_prefix), value, key=key.encode())
         return value
 
-    async def outcomes(self, *order_ids: str, timeout_s: float = 60) -> list[Outcome]:
-        """The results (DETAILS and FRAUD) of ``order_ids``; fails if one is missing in time or repeated."""
+    async def read_until(self, done: Callable[[], bool], timeout_s: float = 60) -> None:
+        """Read validations into ``seen`` until ``done()``."""
         decoder = self.serdes(Topics.ORDER_VALIDATIONS)
         async with asyncio.timeout(timeout_s):
-            while not all(len(self.seen.get(o, {})) == self.checks for o in order_ids):
+            while not done():
                 for messages in (await self.consumer.getmany(timeout_ms=500)).values():
                     for message in messages:
                         v = decoder.decode(message.value)
                         assert message.key == v["order_id"].encode()
                         results = self.seen.setdefault(v["order_id"], {}).setdefault(v["check"], [])
                         results.append((v["passed"], v["reasons"]))
+
+    async def results(self, order_id: str, check: str, count: int) -> list[Result]:
+        """The order's results of ``check`` once there are ``count``."""
+        await self.read_until(lambda: len(self.seen.get(order_id, {}).get(check, [])) >= count)
+        return self.seen[order_id][check]
+
+    async def outcomes(self, *order_ids: str, timeout_s: float = 60) -> list[Outcome]:
+        """The results (DETAILS and FRAUD) of ``order_ids``; fails if one is missing in time or repeated."""
+        await self.read_until(
+            lambda: all(len(self.seen.get(o, {})) == self.checks for o in order_ids), timeout_s
+        )
         for order_id in order_ids:
             assert all(len(results) == 1 for results in self.seen[order_id].values()), self.seen[order_id]
         return [{check: results[0] for check, results in self.seen[o].items()} for o in order_ids]

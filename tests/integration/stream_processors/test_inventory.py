@@ -97,5 +97,6 @@ async def test_a_repeated_failed_order_answers_again_and_holds_nothing(
 
     shop.seen.pop(order_id)
     await shop.resend(order_id)
-    assert await shop.outcome(order_id) == failed
+    # each line's repeated answer sends the decision again: once per line, never a new one
+    assert await shop.results(order_id, "INVENTORY", 2) == [failed["INVENTORY"]] * 2
     assert await stocks.count(sku, 4) == [(5, 0), (5, 1), (5, 0), (5, 0)]  # never reserved twice
