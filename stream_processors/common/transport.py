@@ -3,13 +3,14 @@
 The fault tests found events Faust committed without processing (orders acknowledged over HTTP
 that never reached ``orders``, a payment that never counted), in three ways, closed here:
 
-1. **Skipped events were acked.** Faust's stream skips the events it fetched before a rebalance
-   (their generation is over, or flow is suspended while partitions move) and acks them "so the
-   lag does not grow"; a commit can then move past them although no agent saw them.
-   :class:`RebalanceSafeConsumer` refuses such an ack (Faust marks a message ``tracked`` only
-   when it hands it to a stream), holds the partition's commits below the skipped offset, and, if
-   the event is not fetched again after the rebalance, seeks back to it. Handlers are idempotent,
-   so the events after it, fetched again too, are harmlessly processed twice.
+1. **Events dropped around a rebalance were committed past.** Faust's stream skips the events it
+   fetched before a rebalance and acks them, "so the lag does not grow"; it also clears agents'
+   buffers and discards fetched events below a read offset that can move ahead of them. Its
+   commit then moves past whatever was not processed when it does not know the committed offset
+   (none yet, or 0) or the hole is one offset wide. :class:`RebalanceSafeConsumer` refuses the
+   ack of a skipped event, anchors every partition at its committed offset, never commits above
+   a hole, and seeks back to a hole that does not fill by itself. Handlers are idempotent, so
+   events fetched and processed twice are harmless.
 2. **The Cython stream iterator acks on its own**, around the consumer: :class:`PythonAckStream`
    iterates with Faust's pure-Python iterator, whose acks go through the consumer above.
 3. **The commit did not wait for table writes.** Table writes are queued in a buffer, and Faust's
@@ -23,7 +24,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 
 import faust
@@ -32,73 +34,118 @@ from faust.transport.producer import ProducerBuffer
 from faust.types import TP, ConsumerT, FutureMessage, Message, ProducerT
 
 log = logging.getLogger(__name__)
-REFETCH_AFTER_S = 5.0  # a skipped event not fetched again by then is sought back to
+REFETCH_AFTER_S = 5.0  # a hole in the processed offsets this old is fetched again
+ABSENT_AFTER_S = 300.0  # a hole's first offset still missing this long after that is not in the log
+
+
+@dataclass
+class Hole:
+    """Offsets from ``start`` that were fetched but not processed, while later ones were."""
+
+    start: int
+    since: float
+    sought: bool = False
 
 
 class RebalanceSafeConsumer(driver.Consumer):
-    """Commits only offsets below which every fetched event was processed."""
+    """Commits an offset only when every event below it, from the last commit on, was processed.
+
+    Faust drops events in several places around a rebalance (skipped in the stream, cleared from
+    the agents' buffers, discarded by the fetcher's read offset) and then commits whatever later
+    offsets were acked, past the dropped ones, whenever it does not know the committed offset
+    (none yet, or 0) or the hole is one offset wide. Here every partition has an anchor, the
+    offset committed last (or the log start), and a commit never leaves a hole above it: the
+    partition is held, and after ``REFETCH_AFTER_S`` sought back to the anchor so the missing
+    events are fetched and processed again. Offsets Faust recorded as gaps in the log (compaction,
+    transaction markers) do not count as missing.
+    """
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.skipped: dict[TP, dict[int, float]] = {}  # offset → when it was skipped
+        self.anchors: dict[TP, int] = {}  # next offset to process, as last committed
+        self.holes: dict[TP, Hole] = {}
 
     def ack(self, message: Message) -> bool:
-        """Mark ``message`` safe to commit; a skipped one instead holds commits until reprocessed."""
-        tp = message.tp
+        """Mark ``message`` safe to commit, unless it was skipped rather than processed."""
         if not message.tracked:
-            self.skipped.setdefault(tp, {}).setdefault(message.offset, time.monotonic())
             return False
-        pending = self.skipped.get(tp)
-        if pending is not None:
-            pending.pop(message.offset, None)
-            if not pending:
-                del self.skipped[tp]
         return super().ack(message)
 
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        """Seek to the committed offsets, and anchor each assigned partition there (or at its start)."""
+        committed = await super().seek_to_committed()
+        anchors = {tp: offset for tp, offset in committed.items() if offset is not None and offset > 0}
+        fresh = [tp for tp in committed if tp not in anchors]
+        if fresh:
+            anchors.update(await self.earliest_offsets(*fresh))
+        self.anchors, self.holes = anchors, {}
+        return committed
+
     def _new_offset(self, tp: TP) -> int | None:
-        pending = self.skipped.get(tp)
-        if pending:
-            committed = self._committed_offset[tp]
-            for offset in [o for o in pending if committed is not None and o < committed]:
-                del pending[offset]  # already committed by whoever processed it
-            if pending:
+        acked = self._acked[tp]
+        anchor = self.anchors.get(tp)
+        if acked and anchor is not None:
+            first = min(acked)
+            if first > anchor and not self._is_gap(tp, anchor, first):
+                self.holes.setdefault(tp, Hole(anchor, time.monotonic()))
                 return None
-            del self.skipped[tp]
+        self.holes.pop(tp, None)
         return super()._new_offset(tp)
 
-    async def on_partitions_assigned(self, assigned: set[TP], generation_id: int = 0) -> None:
-        """Forget skipped events of partitions now owned by others, then take the new ones."""
-        self.forget_unassigned(assigned)
-        await super().on_partitions_assigned(assigned, generation_id)
+    def _is_gap(self, tp: TP, start: int, end: int) -> bool:
+        """Whether every offset in [start, end) is one the log does not have (Faust's gap record)."""
+        gaps = self._gap.get(tp)
+        if not gaps:
+            return False
+        covered: set[int] = set()
+        for interval in gaps.overlap(start, end):
+            covered.update(range(max(interval.begin, start), min(interval.end, end)))
+        return len(covered) == end - start
 
-    def forget_unassigned(self, assigned: set[TP]) -> None:
-        """Drop the skipped events of partitions not in ``assigned``: their new owner reads them."""
-        for tp in [tp for tp in self.skipped if tp not in assigned]:
-            del self.skipped[tp]
+    async def _commit_offsets(self, offsets: Mapping[TP, int], start_new_transaction: bool = True) -> bool:
+        done = await super()._commit_offsets(offsets, start_new_transaction=start_new_transaction)
+        if done:
+            assignment = self.assignment()
+            self.anchors.update({tp: offset for tp, offset in offsets.items() if tp in assignment})
+        return done
 
     async def commit(self, topics: Any = None, start_new_transaction: bool = True) -> bool:
-        """Seek back to skipped events that were not fetched again, then commit what is safe."""
-        await self.refetch_skipped()
+        """Seek back to the holes that waited too long, then commit what is safe."""
+        await self.refetch_holes()
         return await super().commit(topics, start_new_transaction=start_new_transaction)
 
-    async def refetch_skipped(self, now: float | None = None) -> list[tuple[TP, int]]:
-        """Seek each partition to its oldest skipped event if it waited past ``REFETCH_AFTER_S``."""
+    async def refetch_holes(self, now: float | None = None) -> list[tuple[TP, int]]:
+        """Seek each partition whose hole is older than ``REFETCH_AFTER_S`` back to the hole."""
         if not self.app.flow_control.is_active():
             return []  # a rebalance is under way: it seeks to the committed offsets itself
         now = time.monotonic() if now is None else now
         assignment = self.assignment()
         sought = []
-        for tp, pending in list(self.skipped.items()):
-            if tp in assignment and pending and now - min(pending.values()) >= REFETCH_AFTER_S:
-                offset = min(pending)
-                log.warning(
-                    "event skipped in a rebalance not fetched again; seeking back",
-                    extra={"tp": str(tp), "offset": offset},
-                )
-                await self.seek(tp, offset)
-                self.skipped[tp] = dict.fromkeys(pending, now)
-                sought.append((tp, offset))
+        for tp, hole in list(self.holes.items()):
+            waited = now - hole.since
+            if tp not in assignment or waited < (ABSENT_AFTER_S if hole.sought else REFETCH_AFTER_S):
+                continue
+            if hole.sought and self._only_first_missing(tp, hole.start):
+                # fetched again long ago and still missing: the log no longer has it (compacted away)
+                log.warning("offset absent from the log; committing past it", extra=_where(tp, hole.start))
+                self.anchors[tp] = hole.start + 1
+                del self.holes[tp]
+                continue
+            log.warning("events were dropped; fetching them again", extra=_where(tp, hole.start))
+            await self.seek(tp, hole.start)
+            self.holes[tp] = Hole(hole.start, now, sought=True)
+            sought.append((tp, hole.start))
         return sought
+
+    def _only_first_missing(self, tp: TP, start: int) -> bool:
+        """Whether only ``start`` is missing: the one offset Faust never records as a gap after a seek."""
+        acked = self._acked[tp]
+        return bool(acked) and (min(acked) == start + 1 or self._is_gap(tp, start + 1, min(acked)))
+
+
+def _where(tp: TP, offset: int) -> dict[str, Any]:
+    """Log fields naming a partition and offset."""
+    return {"topic": tp.topic, "partition": tp.partition, "offset": offset}
 
 
 class DrainableBuffer(ProducerBuffer):

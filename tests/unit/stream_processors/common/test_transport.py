@@ -49,6 +49,7 @@ def consumer(app: faust.App) -> RebalanceSafeConsumer:
     consumer = app.consumer
     assert isinstance(consumer, RebalanceSafeConsumer)
     consumer._committed_offset[P0] = 10  # type: ignore[attr-defined]
+    consumer.anchors[P0] = 10  # as after seeking to the committed offset 10
     return consumer
 
 
@@ -67,30 +68,27 @@ async def test_a_skipped_event_holds_commits_until_it_is_processed(consumer: Reb
     assert consumer.ack(skipped) is False
     assert skipped.acked is False
     assert consumer.ack(message(11)) is True
-    assert next_commit(consumer) is None  # Faust alone would commit 12, past offset 10
+    assert next_commit(consumer) is None  # Faust alone commits 12: a one-offset hole passes
     assert consumer.ack(message(10)) is True  # fetched again after the rebalance, processed
     assert next_commit(consumer) == 12
 
 
-async def test_a_skipped_event_someone_else_committed_no_longer_holds(
-    consumer: RebalanceSafeConsumer,
-) -> None:
-    consumer.ack(message(8, tracked=False))  # before the committed offset 10
-    consumer.ack(message(10))
-    assert next_commit(consumer) == 11
-    assert consumer.skipped == {}
+async def test_a_hole_holds_commits_of_a_partition_never_committed(consumer: RebalanceSafeConsumer) -> None:
+    consumer._committed_offset[P0] = None  # type: ignore[attr-defined]
+    consumer.anchors[P0] = 0  # the log start
+    consumer.ack(message(2))
+    consumer.ack(message(3))
+    assert next_commit(consumer) is None  # Faust alone commits 4, past offsets 0 and 1
+    assert consumer.holes[P0].start == 0
 
 
-async def test_a_skipped_event_of_a_partition_now_elsewhere_is_forgotten(
-    consumer: RebalanceSafeConsumer,
-) -> None:
-    consumer.ack(message(10, tracked=False))
-    consumer.skipped[TP(TOPIC, 1)] = {4: 0.0}
-    consumer.forget_unassigned({P0})
-    assert list(consumer.skipped) == [P0]
+async def test_offsets_absent_from_the_log_are_no_hole(consumer: RebalanceSafeConsumer) -> None:
+    consumer._gap[P0].addi(10, 12)  # type: ignore[attr-defined]  # as Faust records a jump in offsets
+    consumer.ack(message(12))
+    assert next_commit(consumer) == 13
 
 
-async def test_a_skipped_event_not_fetched_again_is_sought_back_to(
+async def test_a_hole_is_fetched_again_and_a_compacted_first_offset_passed_at_last(
     consumer: RebalanceSafeConsumer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sought: list[tuple[TP, int]] = []
@@ -100,12 +98,27 @@ async def test_a_skipped_event_not_fetched_again_is_sought_back_to(
 
     monkeypatch.setattr(consumer, "seek", seek)
     monkeypatch.setattr(consumer, "assignment", lambda: {P0})
-    consumer.skipped[P0] = {12: 100.0, 11: 101.0}
-    assert await consumer.refetch_skipped(now=100.0 + transport.REFETCH_AFTER_S - 0.1) == []
-    assert await consumer.refetch_skipped(now=100.0 + transport.REFETCH_AFTER_S) == [(P0, 11)]
-    assert sought == [(P0, 11)]
-    consumer.app.flow_control.suspend()  # a rebalance seeks by itself
-    assert await consumer.refetch_skipped(now=1e9) == []
+    consumer.ack(message(11))
+    assert next_commit(consumer) is None
+    since = consumer.holes[P0].since
+    assert await consumer.refetch_holes(now=since + transport.REFETCH_AFTER_S - 0.1) == []
+    assert await consumer.refetch_holes(now=since + transport.REFETCH_AFTER_S) == [(P0, 10)]
+    assert sought == [(P0, 10)]
+    later = since + transport.REFETCH_AFTER_S + transport.ABSENT_AFTER_S
+    assert await consumer.refetch_holes(now=later - 0.1) == []  # waiting for offset 10 to come back
+    assert await consumer.refetch_holes(now=later) == []  # it never did: not in the log
+    assert consumer.anchors[P0] == 11
+    assert next_commit(consumer) == 12
+
+
+async def test_no_seeking_while_a_rebalance_is_under_way(
+    consumer: RebalanceSafeConsumer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(consumer, "assignment", lambda: {P0})
+    consumer.ack(message(11))
+    assert next_commit(consumer) is None
+    consumer.app.flow_control.suspend()
+    assert await consumer.refetch_holes(now=1e12) == []
 
 
 async def test_streams_ack_through_the_consumer_not_the_cython_shortcut(app: faust.App) -> None:
