@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import time
@@ -20,12 +21,31 @@ LOG_DIR = Path(".local/test-logs")
 READY_TIMEOUT_S = 90
 
 
+def _ephemeral_low() -> int:
+    """The first port Linux hands to outgoing connections (32768 unless configured otherwise)."""
+    ports = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    return int(ports.read_text().split()[0]) if ports.exists() else 32768
+
+
+# Below the ephemeral range: a port picked there cannot be taken by some client's outgoing
+# connection before the service binds it (which made a worker fail with "address already in use").
+PORTS = range(20000, _ephemeral_low())
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port on loopback that nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
+    """A TCP port on loopback that nothing listens on now, never handed out before in this run."""
+    for port in random.sample(PORTS, len(PORTS)):
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
         return port
+    raise RuntimeError(f"no free port in {PORTS}")
 
 
 def service(name: str) -> Service:
