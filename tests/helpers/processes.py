@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +18,8 @@ import httpx
 import pytest
 
 from infra.services import SERVICES, Service
+from infra.settings import KafkaSettings
+from infra.topics import ensure_topics
 
 LOG_DIR = Path(".local/test-logs")
 READY_TIMEOUT_S = 90
@@ -133,3 +137,18 @@ def running(
     finally:
         for proc in started.values():
             proc.stop()
+
+
+@contextmanager
+def on_own_topics(names: Sequence[str], kafka: str, registry: str, **env: str) -> Iterator[KafkaSettings]:
+    """The services called ``names`` alone, on topics of their own (a fresh prefix), with ``env``."""
+    stem = names[0].split("-")[0]
+    settings = KafkaSettings(bootstrap_servers=kafka, topic_prefix=f"{stem}-{uuid.uuid4().hex[:10]}.")
+    asyncio.run(ensure_topics(settings))
+    base = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "KAFKA_TOPIC_PREFIX": settings.topic_prefix,
+        "SCHEMA_REGISTRY_URL": registry,
+    }
+    with running([service(name) for name in names], {**base, **env}, tag=f"{stem}-"):
+        yield settings

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,12 +13,11 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from infra.settings import KafkaSettings, RegistrySettings
-from infra.topics import ensure_topics
 from schemas.clock import now_ms
 from schemas.serdes import Serdes
 from schemas.topics import Topics, TopicSpec
 from stream_processors.common.app import partition_of
-from tests.helpers.processes import running, service
+from tests.helpers.processes import on_own_topics
 
 LIMIT = 200_000
 MINUTE = 60_000
@@ -35,18 +35,15 @@ def uid(stem: str) -> str:
 @pytest.fixture(scope="module")
 def checks(kafka: str, schema_registry: str) -> Iterator[KafkaSettings]:
     """Both check processors, on topics of their own."""
-    settings = KafkaSettings(bootstrap_servers=kafka, topic_prefix=f"{uid('checks')}.")
-    asyncio.run(ensure_topics(settings))
-    env = {
-        "KAFKA_BOOTSTRAP_SERVERS": kafka,
-        "KAFKA_TOPIC_PREFIX": settings.topic_prefix,
-        "SCHEMA_REGISTRY_URL": schema_registry,
-        "FRAUD_LIMIT_CENTS": str(LIMIT),
-        "FRAUD_WINDOW_S": "3600",
+    with on_own_topics(
+        ["order-details", "fraud"],
+        kafka,
+        schema_registry,
+        FRAUD_LIMIT_CENTS=str(LIMIT),
+        FRAUD_WINDOW_S="3600",
         # the catch-up behind a crowd of customers must happen; how fast is for make bench
-        "DETAILS_REFERENCE_WAIT_S": "60",
-    }
-    with running([service("order-details"), service("fraud")], env, tag="checks-"):
+        DETAILS_REFERENCE_WAIT_S="60",
+    ) as settings:
         yield settings
 
 
@@ -146,25 +143,32 @@ class Shop:
         return found
 
 
-@pytest.fixture
-async def shop(checks: KafkaSettings, registry_settings: RegistrySettings) -> AsyncIterator[Shop]:
-    """A shop on the processors' topics, reading validations from the beginning."""
-    producer = AIOKafkaProducer(bootstrap_servers=checks.servers, acks="all")
+@asynccontextmanager
+async def open_shop(kafka: KafkaSettings, registry: RegistrySettings, checks: int = 2) -> AsyncIterator[Shop]:
+    """A shop on ``kafka``'s topics, reading validations from the beginning."""
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.servers, acks="all")
     consumer = AIOKafkaConsumer(
-        Topics.ORDER_VALIDATIONS.full_name(checks.topic_prefix),
-        bootstrap_servers=checks.servers,
+        Topics.ORDER_VALIDATIONS.full_name(kafka.topic_prefix),
+        bootstrap_servers=kafka.servers,
         auto_offset_reset="earliest",
         group_id=None,
     )
     await producer.start()
     await consumer.start()
-    serdes = Serdes(checks, registry_settings)
+    serdes = Serdes(kafka, registry)
     try:
-        yield Shop(checks, serdes, producer, consumer)
+        yield Shop(kafka, serdes, producer, consumer, checks=checks)
     finally:
         await consumer.stop()
         await producer.stop()
         serdes.close()
+
+
+@pytest.fixture
+async def shop(checks: KafkaSettings, registry_settings: RegistrySettings) -> AsyncIterator[Shop]:
+    """A shop on the check processors' topics."""
+    async with open_shop(checks, registry_settings) as shop:
+        yield shop
 
 
 async def test_each_details_reason_and_the_fraud_limit_of_single_orders(shop: Shop) -> None:

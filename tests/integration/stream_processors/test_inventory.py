@@ -6,33 +6,22 @@ outputs: the state already holds the reservation, so only the repeat can restore
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from infra.settings import KafkaSettings, RegistrySettings
-from infra.topics import ensure_topics
 from schemas.clock import now_ms
-from schemas.serdes import Serdes
 from schemas.topics import Topics
 from tests.helpers.kafka import StockViews
-from tests.helpers.processes import running, service
-from tests.integration.stream_processors.test_checks import PASS, Shop, uid
+from tests.helpers.processes import on_own_topics
+from tests.integration.stream_processors.test_checks import PASS, Shop, open_shop, uid
 
 
 @pytest.fixture(scope="module")
 def inventory(kafka: str, schema_registry: str) -> Iterator[KafkaSettings]:
     """The inventory processor, on topics of its own."""
-    settings = KafkaSettings(bootstrap_servers=kafka, topic_prefix=f"{uid('inventory')}.")
-    asyncio.run(ensure_topics(settings))
-    env = {
-        "KAFKA_BOOTSTRAP_SERVERS": kafka,
-        "KAFKA_TOPIC_PREFIX": settings.topic_prefix,
-        "SCHEMA_REGISTRY_URL": schema_registry,
-    }
-    with running([service("inventory")], env, tag="inventory-"):
+    with on_own_topics(["inventory"], kafka, schema_registry) as settings:
         yield settings
 
 
@@ -41,23 +30,11 @@ async def shop_and_stocks(
     inventory: KafkaSettings, registry_settings: RegistrySettings
 ) -> AsyncIterator[tuple[Shop, StockViews]]:
     """A shop reading INVENTORY results, and the published stock views, both from the beginning."""
-    producer = AIOKafkaProducer(bootstrap_servers=inventory.servers, acks="all")
-    consumer = AIOKafkaConsumer(
-        Topics.ORDER_VALIDATIONS.full_name(inventory.topic_prefix),
-        bootstrap_servers=inventory.servers,
-        auto_offset_reset="earliest",
-        group_id=None,
-    )
-    await producer.start()
-    await consumer.start()
-    serdes = Serdes(inventory, registry_settings)
-    try:
-        async with StockViews(inventory, registry_settings) as stocks:
-            yield Shop(inventory, serdes, producer, consumer, checks=1), stocks
-    finally:
-        await consumer.stop()
-        await producer.stop()
-        serdes.close()
+    async with (
+        open_shop(inventory, registry_settings, checks=1) as shop,
+        StockViews(inventory, registry_settings) as stocks,
+    ):
+        yield shop, stocks
 
 
 async def level(shop: Shop, sku: str, on_hand: int) -> None:

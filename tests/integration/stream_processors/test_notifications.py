@@ -10,31 +10,20 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from infra.services import Service
 from infra.settings import KafkaSettings, RegistrySettings
-from infra.topics import ensure_topics, partitions_of
+from infra.topics import partitions_of
 from schemas.serdes import Serdes
 from schemas.topics import Topics, TopicSpec
 from stream_processors.common.app import partition_of
-from tests.helpers.processes import running
+from tests.helpers.processes import on_own_topics
 
-NOTIFICATIONS = Service(
-    "notifications", "stream_processors.notifications", "NOTIFY_WEB_PORT", 8105, ("worker",)
-)
 T0 = 1_795_867_200_000  # 2026-11-28T12:00:00Z
 
 
 @pytest.fixture(scope="module")
 def worker(kafka: str, schema_registry: str) -> Iterator[KafkaSettings]:
     """The notifications processor, alone, on topics of its own."""
-    settings = KafkaSettings(bootstrap_servers=kafka, topic_prefix=f"notify-{uuid.uuid4().hex[:8]}.")
-    asyncio.run(ensure_topics(settings))
-    env = {
-        "KAFKA_BOOTSTRAP_SERVERS": kafka,
-        "KAFKA_TOPIC_PREFIX": settings.topic_prefix,
-        "SCHEMA_REGISTRY_URL": schema_registry,
-    }
-    with running([NOTIFICATIONS], env, tag="notify-"):
+    with on_own_topics(["notifications"], kafka, schema_registry) as settings:
         yield settings
 
 
