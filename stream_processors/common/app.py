@@ -45,7 +45,7 @@ def _credentials(kafka: KafkaSettings) -> Any:
 
 
 class App(faust.App):
-    """A Faust app that never commits an event skipped across a rebalance (see ``transport``)."""
+    """A Faust app that never commits past an event it did not process (see ``transport``)."""
 
     def _new_transport(self) -> TransportT:
         return RebalanceSafeTransport(self.conf.broker_consumer, self)

@@ -101,7 +101,7 @@ async def apply(event: EventT[bytes], record: dict[str, Any], dead: DeadLetters,
 
     A transient Kafka error (a broker down, no quorum) is retried, holding the partition back: the
     record is good, and dead-lettering it would lose an event. Handlers are idempotent, so a retry
-    after a partial attempt repeats nothing.
+    after a partial attempt changes no state twice (outputs may be sent again).
     """
     topic = event.message.topic
     while True:

@@ -50,14 +50,8 @@ class Hole:
 class RebalanceSafeConsumer(driver.Consumer):
     """Commits an offset only when every event below it, from the last commit on, was processed.
 
-    Faust drops events in several places around a rebalance (skipped in the stream, cleared from
-    the agents' buffers, discarded by the fetcher's read offset) and then commits whatever later
-    offsets were acked, past the dropped ones, whenever it does not know the committed offset
-    (none yet, or 0) or the hole is one offset wide. Here every partition has an anchor, the
-    offset committed last (or the log start), and a commit never leaves a hole above it: the
-    partition is held, and after ``REFETCH_AFTER_S`` sought back to the anchor so the missing
-    events are fetched and processed again. Offsets Faust recorded as gaps in the log (compaction,
-    transaction markers) do not count as missing.
+    Each partition's anchor is the offset committed last (or the log start). Offsets Faust
+    recorded as gaps in the log (compaction, transaction markers) do not count as missing.
     """
 
     def __post_init__(self) -> None:
