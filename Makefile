@@ -77,10 +77,10 @@ bench: setup
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) -m bench
 
-## soak: the whole system at a steady rate (SOAK_SECONDS, default 600; SOAK_RATE calls/s, default 50);
+## soak: the whole system at a steady rate (SOAK_SECONDS, default 600; SOAK_RATE calls/s, default 20);
 ## throughput, latency percentiles and RSS every 10 s, memory slope, ledger check: .local/soak/soak.{json,md}
 SOAK_SECONDS ?= 600
-SOAK_RATE ?= 50
+SOAK_RATE ?= 20
 soak: setup
 	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_RATE=$(SOAK_RATE) $(PY) -m tests.reliability.soak
 

@@ -128,12 +128,18 @@ async def sample_loop(
 async def run(system: Handles, seconds: float, rate: float, sample_every: int) -> dict[str, Any]:
     """Drive and sample; then the ledger check and the memory verdicts."""
     ledger, stop, probe = Ledger(), asyncio.Event(), Probe()
-    async with system.clients() as (ingest, query):
+    # long-polls get a client of their own, without a connection limit: while they wait, the
+    # sampler's own requests must never queue behind them for a connection
+    unlimited = httpx.Limits(max_connections=None, max_keepalive_connections=20)
+    async with (
+        system.clients() as (ingest, query),
+        httpx.AsyncClient(base_url=query.base_url, timeout=70, limits=unlimited) as polls,
+    ):
         counter = iter(range(sys.maxsize))
 
         def on_acked(sent: Sent) -> None:
             if next(counter) % sample_every == 0:
-                task = asyncio.get_running_loop().create_task(watch(query, sent, probe))
+                task = asyncio.get_running_loop().create_task(watch(polls, sent, probe))
                 probe.tasks.add(task)
                 task.add_done_callback(probe.tasks.discard)
 
@@ -164,7 +170,7 @@ def main() -> int:
     """Parse arguments, start what is needed, run, write the reports, stop what this started."""
     parser = argparse.ArgumentParser(prog="python -m tests.reliability.soak", description=__doc__)
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("SOAK_SECONDS", 600)))
-    parser.add_argument("--rate", type=float, default=float(os.environ.get("SOAK_RATE", 50)))
+    parser.add_argument("--rate", type=float, default=float(os.environ.get("SOAK_RATE", 20)))
     parser.add_argument("--sample-every", type=int, default=10, help="long-poll one order in N")
     args = parser.parse_args()
     broker_was_up = all(n.running for n in local_kafka.status_single())
