@@ -49,6 +49,7 @@ def create_app(settings: InventorySettings) -> faust.App:  # noqa: C901 - agents
     app.add_dependency(levels)
     stock = json_table(app, "stock", kafka)
     answers = json_table(app, "answers", kafka)
+    closures = json_table(app, "closures", kafka)  # "<sku>/<order_id>" → RELEASED or COMMITTED
     lines = internal_topic(app, kafka, "lines")
     results = internal_topic(app, kafka, "line-results")
     views = raw_topic(app, Topics.INVENTORY, prefix)
@@ -65,22 +66,22 @@ def create_app(settings: InventorySettings) -> faust.App:  # noqa: C901 - agents
             await lines.send(key=request["sku"], value=orjson.dumps(request))
 
     async def reserve(
-        request: dict[str, Any], state: rules.Stock, written_ms: int
+        request: dict[str, Any], state: rules.Stock, written_ms: int, closed_as: str | None
     ) -> tuple[bool, str | None, bool]:
         """Reserve, reading stock levels up to their end first if the answer would be no.
 
         ``written_ms``: when the request was written, after the order was posted; levels caught up
         as of then hold every PUT answered before the order.
         """
-        sku = request["sku"]
-        ok, reason, changed = rules.reserve(state, request["order_id"], sku, request["quantity"])
+        sku, order_id, quantity = request["sku"], request["order_id"], request["quantity"]
+        ok, reason, changed = rules.reserve(state, order_id, sku, quantity, closed_as)
         if ok or not (reason or "").startswith(NEEDS_REFERENCE):
             return ok, reason, changed
         await levels.catch_up_since(written_ms, settings.reference_wait_s)
         latest = levels.get(sku)
         if latest is None or not rules.set_level(state, latest["on_hand"], levels.offset(sku)):
             return ok, reason, changed
-        ok, reason, _ = rules.reserve(state, request["order_id"], sku, request["quantity"])
+        ok, reason, _ = rules.reserve(state, order_id, sku, quantity, closed_as)
         return ok, reason, True
 
     async def on_line(event: EventT[bytes], record: dict[str, Any]) -> None:
@@ -92,23 +93,26 @@ def create_app(settings: InventorySettings) -> faust.App:  # noqa: C901 - agents
                 await publish_view(sku, state)
             return
         request = orjson.loads(message.value or b"")
+        order_id = request["order_id"]
+        closure_key = f"{sku}/{order_id}"
+        closed_as = closures.get(closure_key)
         # A repeat (a worker crashed after its table write, before its outputs were sent)
         # publishes the view again: the first one may be lost. Stock levels apply by offset.
-        repeated = rules.knows(state, request["order_id"])
-        answer = None
+        repeated = rules.knows(state, order_id, closed_as)
+        answer, closing = None, None
         if request["op"] == "reserve":
-            ok, reason, changed = await reserve(request, state, int(message.timestamp * 1000))
+            ok, reason, changed = await reserve(request, state, int(message.timestamp * 1000), closed_as)
             answer = {**request, "ok": ok, "reason": reason}
         elif request["op"] == "release":
-            changed = rules.release(state, request["order_id"])
+            changed, closing = rules.release(state, order_id, closed_as)
         else:
-            changed = rules.commit(state, request["order_id"])
+            changed, closing = rules.commit(state, order_id)
+        if closing is not None:
+            closures[closure_key] = closing  # a closed reservation is remembered even when nothing was held
         if changed or repeated:
             await publish_view(sku, state)
-        else:
-            stock[sku] = state  # a closed reservation is remembered even when nothing was held
         if answer is not None:
-            await results.send(key=request["order_id"], value=orjson.dumps(answer))
+            await results.send(key=order_id, value=orjson.dumps(answer))
 
     async def on_result(event: EventT[bytes], record: dict[str, Any]) -> None:
         answer = orjson.loads(event.message.value or b"")

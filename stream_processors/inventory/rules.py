@@ -1,8 +1,9 @@
 """Stock and reservation rules of the inventory processor (SPEC §3, check INVENTORY).
 
 State per sku: ``on_hand`` (None while the sku is unknown), the offset of the last stock level
-applied, open reservations by order_id, and the orders whose reservation is closed (released or
-committed), so a late or repeated request never counts an order twice.
+applied, and the open reservations by order_id. Which orders closed their reservation (released
+or committed) is kept per (sku, order) apart from it, in a table of its own, so a late or repeated
+request never counts an order twice and the sku's record does not grow with every order it saw.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ RELEASE_STATES = frozenset({"FAILED", "CANCELLED"})
 
 def empty_stock() -> Stock:
     """A sku nobody has set yet."""
-    return {"on_hand": None, "level_offset": -1, "reserved": {}, "closed": {}}
+    return {"on_hand": None, "level_offset": -1, "reserved": {}}
 
 
 def line_requests(order: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -52,9 +53,9 @@ def line_requests(order: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def knows(stock: Stock, order_id: str) -> bool:
-    """Whether the sku has seen this order before: it holds or has closed a reservation for it."""
-    return order_id in stock["reserved"] or order_id in stock["closed"]
+def knows(stock: Stock, order_id: str, closed_as: str | None) -> bool:
+    """Whether the sku has seen this order before: it holds, or has closed, a reservation for it."""
+    return order_id in stock["reserved"] or closed_as is not None
 
 
 def reserved(stock: Stock) -> int:
@@ -67,12 +68,17 @@ def available(stock: Stock) -> int:
     return int(stock["on_hand"] or 0) - reserved(stock)
 
 
-def reserve(stock: Stock, order_id: str, sku: str, quantity: int) -> tuple[bool, str | None, bool]:
-    """Try to reserve: (fits, reason if not, whether the stock changed). Idempotent per order."""
+def reserve(
+    stock: Stock, order_id: str, sku: str, quantity: int, closed_as: str | None = None
+) -> tuple[bool, str | None, bool]:
+    """Try to reserve: (fits, reason if not, whether the stock changed). Idempotent per order.
+
+    ``closed_as``: how the order's reservation of this sku was closed, if it was.
+    """
     if order_id in stock["reserved"]:
         return True, None, False
-    if order_id in stock["closed"]:
-        return False, f"ALREADY_{stock['closed'][order_id]}:{sku}", False
+    if closed_as is not None:
+        return False, f"ALREADY_{closed_as}:{sku}", False
     if stock["on_hand"] is None:
         return False, f"UNKNOWN_SKU:{sku}", False
     if available(stock) < quantity:
@@ -81,22 +87,20 @@ def reserve(stock: Stock, order_id: str, sku: str, quantity: int) -> tuple[bool,
     return True, None, True
 
 
-def release(stock: Stock, order_id: str) -> bool:
-    """Drop the order's reservation (if any) for good; True if the stock changed."""
-    if order_id in stock["closed"]:
-        return False
-    stock["closed"][order_id] = "RELEASED"
-    return stock["reserved"].pop(order_id, None) is not None
+def release(stock: Stock, order_id: str, closed_as: str | None = None) -> tuple[bool, str | None]:
+    """Drop the order's reservation (if any) for good: (stock changed, the closure to record)."""
+    if closed_as is not None:
+        return False, None
+    return stock["reserved"].pop(order_id, None) is not None, "RELEASED"
 
 
-def commit(stock: Stock, order_id: str) -> bool:
-    """The order shipped: on_hand and reserved both drop by its quantity; True if changed."""
+def commit(stock: Stock, order_id: str) -> tuple[bool, str | None]:
+    """The order shipped: on_hand and reserved both drop by its quantity; (changed, closure)."""
     quantity = stock["reserved"].pop(order_id, None)
     if quantity is None:
-        return False
-    stock["closed"][order_id] = "COMMITTED"
+        return False, None
     stock["on_hand"] = int(stock["on_hand"] or 0) - quantity
-    return True
+    return True, "COMMITTED"
 
 
 def set_level(stock: Stock, on_hand: int, offset: int) -> bool:

@@ -51,18 +51,33 @@ def test_out_of_stock_and_unknown_sku_reasons() -> None:
 
 def test_release_frees_units_once_and_blocks_a_late_reserve() -> None:
     state = stock(5, **{"o-1": 3})
-    assert rules.release(state, "o-1") is True
-    assert rules.release(state, "o-1") is False
+    assert rules.release(state, "o-1") == (True, "RELEASED")
+    assert rules.release(state, "o-1", closed_as="RELEASED") == (False, None)
     assert rules.available(state) == 5
-    assert rules.reserve(state, "o-1", "a", 3) == (False, "ALREADY_RELEASED:a", False)
+    assert rules.reserve(state, "o-1", "a", 3, closed_as="RELEASED") == (False, "ALREADY_RELEASED:a", False)
+
+
+def test_a_release_of_nothing_held_still_closes_the_order() -> None:
+    state = stock(5)
+    assert rules.release(state, "o-1") == (False, "RELEASED")
+    assert rules.available(state) == 5
 
 
 def test_commit_drops_on_hand_and_reserved_by_the_quantity() -> None:
     state = stock(10, **{"o-1": 3, "o-2": 2})
-    assert rules.commit(state, "o-1") is True
+    assert rules.commit(state, "o-1") == (True, "COMMITTED")
     assert (state["on_hand"], rules.reserved(state), rules.available(state)) == (7, 2, 5)
-    assert rules.commit(state, "o-1") is False
+    assert rules.commit(state, "o-1") == (False, None)
     assert state["on_hand"] == 7
+    assert rules.reserve(state, "o-1", "a", 3, closed_as="COMMITTED") == (False, "ALREADY_COMMITTED:a", False)
+
+
+def test_the_sku_record_does_not_grow_with_closed_orders() -> None:
+    state = stock(100)
+    for n in range(50):
+        rules.reserve(state, f"o-{n}", "a", 1)
+        rules.commit(state, f"o-{n}") if n % 2 else rules.release(state, f"o-{n}")
+    assert state == {"on_hand": 75, "level_offset": -1, "reserved": {}}
 
 
 def test_levels_replace_on_hand_in_offset_order_and_keep_reservations() -> None:
@@ -97,11 +112,10 @@ def test_decision_waits_for_every_line_and_lists_reasons_in_line_order() -> None
 
 def test_a_sku_knows_the_orders_it_holds_or_has_closed() -> None:
     state = stock(10)
-    assert rules.knows(state, "o-1") is False
+    assert rules.knows(state, "o-1", None) is False
     rules.reserve(state, "o-1", "a", 2)
-    assert rules.knows(state, "o-1") is True
-    rules.commit(state, "o-1")
-    assert rules.knows(state, "o-1") is True
-    rules.release(state, "o-2")  # never reserved here, but closed for good
-    assert rules.knows(state, "o-2") is True
-    assert rules.knows(state, "o-3") is False
+    assert rules.knows(state, "o-1", None) is True
+    _, closing = rules.commit(state, "o-1")
+    assert rules.knows(state, "o-1", closing) is True
+    assert rules.knows(state, "o-2", "RELEASED") is True  # never reserved here, but closed for good
+    assert rules.knows(state, "o-3", None) is False
