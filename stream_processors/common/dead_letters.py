@@ -93,11 +93,15 @@ async def consume(
         except DecodeError as exc:
             await dead.send(event, "decode", exc)
             continue
-        await apply(event, record, dead, handle)
+        error = await apply(event, record, dead.service, handle)
+        if error is not None:
+            await dead.send(event, "apply", error)
 
 
-async def apply(event: EventT[bytes], record: dict[str, Any], dead: DeadLetters, handle: Handler) -> None:
-    """Apply ``handle`` once it succeeds; dead-letter the record if it fails for a reason of its own.
+async def apply(
+    event: EventT[bytes], record: dict[str, Any], service: str, handle: Handler
+) -> Exception | None:
+    """Apply ``handle`` once it succeeds; the error if it failed for a reason of the record's own.
 
     A transient Kafka error (a broker down, no quorum) is retried, holding the partition back: the
     record is good, and dead-lettering it would lose an event. Handlers are idempotent, so a retry
@@ -106,12 +110,11 @@ async def apply(event: EventT[bytes], record: dict[str, Any], dead: DeadLetters,
     topic = event.message.topic
     while True:
         try:
-            with PROCESSING_SECONDS.labels(dead.service, topic).time():
+            with PROCESSING_SECONDS.labels(service, topic).time():
                 await handle(event, record)
-            return
+            return None
         except Exception as exc:  # noqa: BLE001 - any failure to apply one record must not stop the stream
             if not is_transient(exc):
-                await dead.send(event, "apply", exc)
-                return
+                return exc
             log.warning("Kafka unavailable; retrying", extra={"topic": topic, "error": repr(exc)})
             await asyncio.sleep(RETRY_S)

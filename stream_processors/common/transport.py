@@ -108,13 +108,21 @@ class RebalanceSafeConsumer(driver.Consumer):
         await self.refetch_holes()
         return await super().commit(topics, start_new_transaction=start_new_transaction)
 
-    async def refetch_holes(self, now: float | None = None) -> list[tuple[TP, int]]:
-        """Seek each partition whose hole is older than ``REFETCH_AFTER_S`` back to the hole."""
+    async def refetch_holes(self) -> None:
+        """Seek each partition whose hole waited too long back to the hole."""
         if not self.app.flow_control.is_active():
-            return []  # a rebalance is under way: it seeks to the committed offsets itself
-        now = time.monotonic() if now is None else now
-        assignment = self.assignment()
-        sought = []
+            return  # a rebalance is under way: it seeks to the committed offsets itself
+        for tp, offset in self.due_holes(self.assignment(), time.monotonic()):
+            log.warning("events were dropped; fetching them again", extra=_where(tp, offset))
+            await self.seek(tp, offset)
+
+    def due_holes(self, assignment: set[TP], now: float) -> list[tuple[TP, int]]:
+        """The (partition, offset) to seek back to now; passes a first offset absent from the log.
+
+        A hole is fetched again after ``REFETCH_AFTER_S``, and again every ``ABSENT_AFTER_S`` while
+        it stays; if only its first offset is still missing then, the log does not have it.
+        """
+        due = []
         for tp, hole in list(self.holes.items()):
             waited = now - hole.since
             if tp not in assignment or waited < (ABSENT_AFTER_S if hole.sought else REFETCH_AFTER_S):
@@ -125,11 +133,9 @@ class RebalanceSafeConsumer(driver.Consumer):
                 self.anchors[tp] = hole.start + 1
                 del self.holes[tp]
                 continue
-            log.warning("events were dropped; fetching them again", extra=_where(tp, hole.start))
-            await self.seek(tp, hole.start)
             self.holes[tp] = Hole(hole.start, now, sought=True)
-            sought.append((tp, hole.start))
-        return sought
+            due.append((tp, hole.start))
+        return due
 
     def _only_first_missing(self, tp: TP, start: int) -> bool:
         """Whether only ``start`` is missing: the one offset Faust never records as a gap after a seek."""

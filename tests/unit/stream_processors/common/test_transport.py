@@ -1,18 +1,15 @@
-"""Offsets are committed only past processed events, and commits wait for table writes.
+"""Offsets are committed only past processed events (the flush before a commit: integration).
 
-Faust's own consumer and producer buffer, driven without a broker: the acked-offset bookkeeping
-and the send queue are plain Python, and what is asserted is what the next commit would hold.
+Faust's own consumer, driven without a broker: its acked-offset bookkeeping is plain Python, and
+what is asserted is what the next commit would hold and where it would seek.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 import faust
 import pytest
-from faust.transport.producer import ProducerBuffer
 from faust.types import TP
 from faust.types.tuples import ConsumerMessage
 
@@ -89,36 +86,19 @@ async def test_offsets_absent_from_the_log_are_no_hole(consumer: RebalanceSafeCo
 
 
 async def test_a_hole_is_fetched_again_and_a_compacted_first_offset_passed_at_last(
-    consumer: RebalanceSafeConsumer, monkeypatch: pytest.MonkeyPatch
+    consumer: RebalanceSafeConsumer,
 ) -> None:
-    sought: list[tuple[TP, int]] = []
-
-    async def seek(tp: TP, offset: int) -> None:
-        sought.append((tp, offset))
-
-    monkeypatch.setattr(consumer, "seek", seek)
-    monkeypatch.setattr(consumer, "assignment", lambda: {P0})
     consumer.ack(message(11))
     assert next_commit(consumer) is None
     since = consumer.holes[P0].since
-    assert await consumer.refetch_holes(now=since + transport.REFETCH_AFTER_S - 0.1) == []
-    assert await consumer.refetch_holes(now=since + transport.REFETCH_AFTER_S) == [(P0, 10)]
-    assert sought == [(P0, 10)]
+    assert consumer.due_holes({P0}, since + transport.REFETCH_AFTER_S - 0.1) == []
+    assert consumer.due_holes({TP(TOPIC, 1)}, since + transport.REFETCH_AFTER_S) == []  # not ours
+    assert consumer.due_holes({P0}, since + transport.REFETCH_AFTER_S) == [(P0, 10)]
     later = since + transport.REFETCH_AFTER_S + transport.ABSENT_AFTER_S
-    assert await consumer.refetch_holes(now=later - 0.1) == []  # waiting for offset 10 to come back
-    assert await consumer.refetch_holes(now=later) == []  # it never did: not in the log
+    assert consumer.due_holes({P0}, later - 0.1) == []  # waiting for offset 10 to come back
+    assert consumer.due_holes({P0}, later) == []  # it never did: not in the log
     assert consumer.anchors[P0] == 11
     assert next_commit(consumer) == 12
-
-
-async def test_no_seeking_while_a_rebalance_is_under_way(
-    consumer: RebalanceSafeConsumer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(consumer, "assignment", lambda: {P0})
-    consumer.ack(message(11))
-    assert next_commit(consumer) is None
-    consumer.app.flow_control.suspend()
-    assert await consumer.refetch_holes(now=1e12) == []
 
 
 async def test_streams_ack_through_the_consumer_not_the_cython_shortcut(app: faust.App) -> None:
@@ -134,26 +114,10 @@ async def test_the_app_produces_with_the_draining_producer(app: faust.App) -> No
     assert isinstance(app.producer.buffer, DrainableBuffer)
 
 
-async def test_drain_waits_for_slow_sends_that_faust_s_flush_gives_up_on(
-    app: faust.App, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    handed: list[int] = []
-
-    async def slow_send(self: ProducerBuffer, fut: Any) -> None:
-        await asyncio.sleep(0.15)  # longer than the 0.1 s after which Faust's flush returns
-        handed.append(fut)
-
-    monkeypatch.setattr(ProducerBuffer, "_send_pending", slow_send)
-    buffer = DrainableBuffer()
-    buffer.app = app
-    await buffer.start()
-    try:
-        for n in range(3):
-            buffer.put(n)  # type: ignore[arg-type]
-        await buffer.flush()  # Faust's: returns with messages still queued
-        assert len(handed) < 3
-        await buffer.drain()
-        assert handed == [0, 1, 2]
-        assert buffer.unsent == 0
-    finally:
-        await buffer.stop()
+async def test_no_seeking_while_a_rebalance_is_under_way(consumer: RebalanceSafeConsumer) -> None:
+    consumer.ack(message(11))
+    assert next_commit(consumer) is None
+    consumer.holes[P0].since = 0.0  # long overdue
+    consumer.app.flow_control.suspend()  # the rebalance seeks to the committed offsets itself
+    await consumer.refetch_holes()
+    assert consumer.holes[P0].sought is False
