@@ -80,6 +80,28 @@ class Cluster:
     topic_prefix: str = ""
     partitions: int = 6
     replication_factor: int = 1
+    security_protocol: str = "PLAINTEXT"  # as KAFKA_SECURITY_PROTOCOL
+    sasl_mechanism: str | None = None  # as KAFKA_SASL_MECHANISM; SCRAM-SHA-512 when SASL and unset
+
+
+#: AsyncAPI 3.0 security scheme types of the SASL mechanisms a client may use
+SASL_SCHEMES = {"PLAIN": "plain", "SCRAM-SHA-256": "scramSha256", "SCRAM-SHA-512": "scramSha512"}
+SASL_SCHEME = "kafkaSasl"
+
+
+def _security(cluster: Cluster) -> dict[str, Any]:
+    """The security scheme clients authenticate with, by name; none on a PLAINTEXT or TLS-only cluster."""
+    if not cluster.security_protocol.startswith("SASL"):
+        return {}
+    mechanism = cluster.sasl_mechanism or "SCRAM-SHA-512"
+    over = "TLS" if cluster.security_protocol.endswith("SSL") else "plain TCP"
+    return {
+        SASL_SCHEME: {
+            "type": SASL_SCHEMES[mechanism],
+            "description": f"SASL {mechanism} over {over}; the user and password come from "
+            "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (a Secret in Kubernetes)",
+        }
+    }
 
 
 def message_name(spec: TopicSpec) -> str:
@@ -154,6 +176,24 @@ def _operations() -> dict[str, Any]:
 def document(cluster: Cluster | None = None) -> dict[str, Any]:
     """The whole AsyncAPI 3.0 document for ``cluster`` (local defaults when None)."""
     cluster = cluster or Cluster()
+    security = _security(cluster)
+    server: dict[str, Any] = {
+        "host": cluster.bootstrap_servers.split(",")[0].strip(),
+        "protocol": "kafka-secure" if cluster.security_protocol.endswith("SSL") else "kafka",
+        "description": f"bootstrap servers: {cluster.bootstrap_servers}",
+        "bindings": {
+            "kafka": {
+                "schemaRegistryUrl": cluster.registry_url,
+                "schemaRegistryVendor": "apicurio",
+                "bindingVersion": KAFKA_BINDING,
+            }
+        },
+    }
+    if security:
+        server["security"] = [{"$ref": f"#/components/securitySchemes/{name}"} for name in security]
+    components: dict[str, Any] = {"messages": {message_name(spec): _message(spec) for spec in ALL}}
+    if security:
+        components["securitySchemes"] = security
     return {
         "asyncapi": ASYNCAPI_VERSION,
         "info": {
@@ -162,21 +202,8 @@ def document(cluster: Cluster | None = None) -> dict[str, Any]:
             "description": "Every Kafka topic of ShopStream, its Avro records and who writes and reads it.",
         },
         "defaultContentType": "application/octet-stream",
-        "servers": {
-            "kafka": {
-                "host": cluster.bootstrap_servers.split(",")[0].strip(),
-                "protocol": "kafka",
-                "description": f"bootstrap servers: {cluster.bootstrap_servers}",
-                "bindings": {
-                    "kafka": {
-                        "schemaRegistryUrl": cluster.registry_url,
-                        "schemaRegistryVendor": "apicurio",
-                        "bindingVersion": KAFKA_BINDING,
-                    }
-                },
-            }
-        },
+        "servers": {"kafka": server},
         "channels": {spec.name: _channel(spec, cluster) for spec in ALL},
         "operations": _operations(),
-        "components": {"messages": {message_name(spec): _message(spec) for spec in ALL}},
+        "components": components,
     }

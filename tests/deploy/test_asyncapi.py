@@ -43,6 +43,24 @@ def test_document_validates(tmp_path: Path) -> None:
     assert (code, errors) == (0, [])
 
 
+def test_a_sasl_ssl_cluster_declares_its_security(tmp_path: Path) -> None:
+    doc = document(Cluster("broker-1:9093", security_protocol="SASL_SSL", sasl_mechanism="SCRAM-SHA-256"))
+    assert validate(doc, tmp_path) == (0, [])
+    server = doc["servers"]["kafka"]
+    assert (server["protocol"], server["security"]) == (
+        "kafka-secure",
+        [{"$ref": "#/components/securitySchemes/kafkaSasl"}],
+    )
+    assert doc["components"]["securitySchemes"]["kafkaSasl"]["type"] == "scramSha256"
+    assert "KAFKA_SASL_PASSWORD" in doc["components"]["securitySchemes"]["kafkaSasl"]["description"]
+
+
+def test_a_plaintext_cluster_declares_no_security() -> None:
+    doc = document()
+    assert (doc["servers"]["kafka"]["protocol"], "security" in doc["servers"]["kafka"]) == ("kafka", False)
+    assert "securitySchemes" not in doc["components"]
+
+
 def test_a_broken_reference_fails(tmp_path: Path) -> None:
     doc = copy.deepcopy(document())
     doc["operations"]["orders_send_orders"]["channel"]["$ref"] = "#/channels/ordres"
@@ -99,6 +117,7 @@ def test_operations_cover_every_service_and_one_writer_per_topic() -> None:
 async def test_query_api_serves_the_document_of_its_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KAFKA_TOPIC_PREFIX", "test.")
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "broker-1:9092,broker-2:9092")
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
     transport = httpx.ASGITransport(app=create_app(QuerySettings()))  # no lifespan: no Kafka
     async with httpx.AsyncClient(transport=transport, base_url="http://query-api") as client:
         answer = await client.get("/asyncapi.json")
@@ -107,6 +126,6 @@ async def test_query_api_serves_the_document_of_its_settings(monkeypatch: pytest
     body = answer.json()
     assert body["channels"]["orders"]["address"] == "test.orders"
     assert body["servers"]["kafka"]["host"] == "broker-1:9092"
-    assert body == json.loads(
-        json.dumps(document(Cluster("broker-1:9092,broker-2:9092", topic_prefix="test.")))
-    )
+    assert body["components"]["securitySchemes"]["kafkaSasl"]["type"] == "scramSha512"  # the default
+    cluster = Cluster("broker-1:9092,broker-2:9092", topic_prefix="test.", security_protocol="SASL_SSL")
+    assert body == json.loads(json.dumps(document(cluster)))

@@ -24,6 +24,8 @@ def build(settings: QuerySettings) -> bytes:
         topic_prefix=kafka.topic_prefix,
         partitions=kafka.partitions,
         replication_factor=kafka.replication_factor,
+        security_protocol=kafka.security_protocol,
+        sasl_mechanism=kafka.sasl_mechanism,
     )
     return orjson.dumps(document(cluster))
 
