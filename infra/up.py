@@ -6,6 +6,7 @@ Ctrl-C stops the services (honcho forwards the signal) and then the broker.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shlex
 import sys
@@ -16,12 +17,30 @@ from infra import local_kafka, local_registry
 from infra.services import SERVICES
 from infra.settings import KafkaSettings
 from infra.topics import ensure_topics
+from producers.ingest_api import keys
 
 
 def _say(line: str) -> None:
     """Write one line for the person at the terminal."""
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
+
+
+def with_simulator_key(environ: dict[str, str]) -> dict[str, str]:
+    """``environ`` with an API key for the simulator, when ingest-api requires keys and none is given.
+
+    A fresh key is made for this run; its digest joins ``INGEST_API_KEYS`` as ``simulator`` and
+    the key itself goes to the simulator only, in ``SIMULATOR_API_KEY`` (never printed).
+    """
+    required = json.loads(environ.get("INGEST_API_KEYS") or "{}")
+    if not required or environ.get("SIMULATOR_API_KEY"):
+        return environ
+    key = keys.new_key()
+    return {
+        **environ,
+        "INGEST_API_KEYS": json.dumps({**required, "simulator": keys.digest(key)}),
+        "SIMULATOR_API_KEY": key,
+    }
 
 
 def main() -> int:
@@ -39,13 +58,17 @@ def main() -> int:
     _say(f"registry    {registry}")
     asyncio.run(ensure_topics(KafkaSettings()))
     os.environ.setdefault("PROCESSOR_STORE", "rocksdb://")  # tables survive restarts on disk
+    rate = os.environ.get("SIMULATOR_RATE", "5")
+    simulating = float(rate) > 0  # a gentle flow, so the read models and dashboard are alive from the start
+    environ = with_simulator_key(dict(os.environ)) if simulating else dict(os.environ)
+    key = environ.pop("SIMULATOR_API_KEY", None)
     manager = Manager()
     for service in SERVICES:
-        manager.add_process(service.name, shlex.join(service.argv()), env=dict(os.environ))
-    rate = os.environ.get("SIMULATOR_RATE", "5")
-    if float(rate) > 0:  # a gentle flow, so the read models and dashboard are alive from the start
+        manager.add_process(service.name, shlex.join(service.argv()), env=environ)
+    if simulating:
         simulator = [sys.executable, "-m", "producers.simulator", "--rate", rate, "--duration", "86400"]
-        manager.add_process("simulator", shlex.join(simulator), env=dict(os.environ))
+        with_key = environ if key is None else {**environ, "SIMULATOR_API_KEY": key}
+        manager.add_process("simulator", shlex.join(simulator), env=with_key)
     for service in SERVICES:
         port = os.environ.get(service.port_env, service.default_port)
         pages = "/docs" if service.http_api else "/readyz /metrics"

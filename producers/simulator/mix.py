@@ -91,7 +91,7 @@ class Mix:
                 "quantity": self.rng.randint(1, 3),
                 "unit_price_cents": self.rng.randint(100, 5000),
             }
-            for s in self.rng.sample(range(self.skus), self.rng.randint(1, 3))
+            for s in self.rng.sample(range(self.skus), self.rng.randint(1, min(3, self.skus)))
         ]
         kind = "order"
         if roll < 0.06:

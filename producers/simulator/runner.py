@@ -58,19 +58,20 @@ class Tally:
         return view
 
 
-async def send(client: httpx.AsyncClient, call: Call, tally: Tally) -> None:
-    """Send one call and count its outcome."""
+async def send(client: httpx.AsyncClient, call: Call, tally: Tally) -> int | None:
+    """Send one call and count its outcome; its status, None when no answer came."""
     tally.sent += 1
     tally.kinds[call.kind] += 1
     try:
         response = await client.request(call.method, call.path, json=call.body)
     except httpx.HTTPError:
         tally.failed += 1
-        return
+        return None
     if response.is_success:
         tally.accepted += 1
     else:
         tally.rejected += 1
+    return response.status_code
 
 
 async def wait_ready(client: httpx.AsyncClient, timeout_s: float = 120) -> None:
@@ -86,15 +87,40 @@ async def wait_ready(client: httpx.AsyncClient, timeout_s: float = 120) -> None:
     raise TimeoutError(f"ingest-api at {client.base_url} not ready in {timeout_s:g}s")
 
 
-async def run(ingest_url: str, rate: float, duration: float, mix: Mix, console: Console) -> Tally:
-    """Seed reference data, then send the mix at ``rate`` calls/s until ``duration`` has passed."""
+class KeyRefused(Exception):
+    """ingest-api requires an API key the simulator does not have, or refuses the one it sent."""
+
+
+async def run(
+    ingest_url: str,
+    rate: float,
+    duration: float,
+    mix: Mix,
+    console: Console,
+    *,
+    api_key: str | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Tally:
+    """Seed reference data, then send the mix at ``rate`` calls/s until ``duration`` has passed.
+
+    ``api_key`` goes in ``X-API-Key`` on every call; a 401 or 403 to the first call raises
+    :class:`KeyRefused` rather than sending a whole run to a locked door.
+    """
     tally = Tally()
     limits = httpx.Limits(max_connections=64)
-    async with httpx.AsyncClient(base_url=ingest_url, timeout=15, limits=limits) as client:
+    headers = {"X-API-Key": api_key} if api_key else {}
+    async with httpx.AsyncClient(
+        base_url=ingest_url, timeout=15, limits=limits, headers=headers, transport=transport
+    ) as client:
         await wait_ready(client)
-        for call in mix.seed_calls():
-            await send(client, call, tally)
-        tasks: set[asyncio.Task[None]] = set()
+        for i, call in enumerate(mix.seed_calls()):
+            status = await send(client, call, tally)
+            if i == 0 and status in (401, 403):
+                raise KeyRefused(
+                    f"ingest-api answered {status} to the simulator: "
+                    + ("its API key was refused" if api_key else "it requires an API key (SIMULATOR_API_KEY)")
+                )
+        tasks: set[asyncio.Task[int | None]] = set()
         start = time.monotonic()
         live_view = console.is_terminal
         last_line = start

@@ -45,3 +45,9 @@ def test_payments_pay_the_whole_total_of_an_earlier_order() -> None:
         elif call.kind == "payment":
             order_id = call.path.split("/")[3]
             assert call.body == {"amount_cents": orders[order_id], "currency": "EUR"}
+
+
+def test_fewer_skus_than_lines_an_order_may_have() -> None:
+    mix = Mix(customers=1, skus=1, seed=3)
+    skus = {line["sku"] for _ in range(200) for line in (mix.next_call().body or {}).get("items", [])}
+    assert skus == {"sim-s0", SCARCE_SKU}
