@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, cast
 
 import faust
@@ -47,6 +48,9 @@ def _credentials(kafka: KafkaSettings) -> Any:
 class App(faust.App):
     """A Faust app that never commits past an event it did not process (see ``transport``)."""
 
+    #: options of every table's store (``ProcessorSettings.store_options``); replaced, never mutated
+    store_options: Mapping[str, Any] = MappingProxyType({})
+
     def _new_transport(self) -> TransportT:
         return RebalanceSafeTransport(self.conf.broker_consumer, self)
 
@@ -78,6 +82,7 @@ def make_app(service: str, settings: ProcessorSettings) -> faust.App:
         broker_heartbeat_interval=settings.heartbeat_s,
         Stream=PythonAckStream,
     )
+    app.store_options = settings.store_options()
     return app
 
 
@@ -98,7 +103,12 @@ def _table(
     """
     table = cast(
         "faust.Table[str, Any]",
-        app.Table(name, partitions=kafka.partitions, changelog_topic=changelog),
+        app.Table(
+            name,
+            partitions=kafka.partitions,
+            changelog_topic=changelog,
+            options=dict(getattr(app, "store_options", {})),  # a copy: the store pops from it
+        ),
     )
     table.key_type = str
     table.key_serializer = "raw"
