@@ -9,8 +9,9 @@ that never reached ``orders``, a payment that never counted), in three ways, clo
    commit then moves past whatever was not processed when it does not know the committed offset
    (none yet, or 0) or the hole is one offset wide. :class:`RebalanceSafeConsumer` refuses the
    ack of a skipped event, anchors every partition at its committed offset, never commits above
-   a hole, and seeks back to a hole that does not fill by itself. Handlers are idempotent, so
-   events fetched and processed twice are harmless.
+   a hole, and seeks back to a hole that does not fill by itself, or to a partition whose last
+   fetched events were dropped (nothing above them to show a hole; CI once ended on a lag of 1).
+   Handlers are idempotent, so events fetched and processed twice are harmless.
 2. **The Cython stream iterator acks on its own**, around the consumer: :class:`PythonAckStream`
    iterates with Faust's pure-Python iterator, whose acks go through the consumer above.
 3. **The commit did not wait for table writes.** Table writes are queued in a buffer, and Faust's
@@ -22,8 +23,10 @@ that never reached ``orders``, a payment that never counted), in three ways, clo
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
@@ -58,12 +61,37 @@ class RebalanceSafeConsumer(driver.Consumer):
         super().__post_init__()
         self.anchors: dict[TP, int] = {}  # next offset to process, as last committed
         self.holes: dict[TP, Hole] = {}
+        self.fetched: dict[TP, int] = {}  # highest offset handed to Faust since the last seek
+        self.in_hand: weakref.WeakSet[Message] = weakref.WeakSet()  # fetched, alive somewhere
+        self.refused: weakref.WeakSet[Message] = weakref.WeakSet()  # skipped: their ack refused
+        self.stalls: dict[TP, float] = {}  # since when a partition's fetched events went nowhere
+        self.refetches: dict[TP, int] = {}  # seeks back per partition, to drop batches fetched before
+        self.changelogs: set[str] = set()  # tables' topics: read by recovery, never acked by a stream
 
     def ack(self, message: Message) -> bool:
         """Mark ``message`` safe to commit, unless it was skipped rather than processed."""
         if not message.tracked:
+            self.refused.add(message)
             return False
         return super().ack(message)
+
+    def _to_message(self, tp: TP, record: Any) -> Any:
+        message = super()._to_message(tp, record)
+        if tp.topic not in self.changelogs and self.app.topics.acks_enabled_for(tp.topic):
+            self.fetched[tp] = max(message.offset, self.fetched.get(tp, -1))
+            self.in_hand.add(message)
+        return message
+
+    async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:  # noqa: ASYNC109 (Faust's)
+        """Faust's batches, less the records of a partition sought back since the batch was fetched.
+
+        Faust's fetch loop would take such a record for the next to read, record the offsets
+        between the seek and it as absent from the log, and drop the events fetched again.
+        """
+        refetches = dict(self.refetches)
+        async for tp, message in super().getmany(timeout):
+            if self.refetches.get(tp, 0) == refetches.get(tp, 0):
+                yield tp, message
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
         """Seek to the committed offsets, and anchor each assigned partition there (or at its start)."""
@@ -72,7 +100,8 @@ class RebalanceSafeConsumer(driver.Consumer):
         fresh = [tp for tp in committed if tp not in anchors]
         if fresh:
             anchors.update(await self.earliest_offsets(*fresh))
-        self.anchors, self.holes = anchors, {}
+        self.anchors, self.holes, self.fetched, self.stalls = anchors, {}, {}, {}
+        self.changelogs = self.app.tables.changelog_topics
         return committed
 
     def _new_offset(self, tp: TP) -> int | None:
@@ -109,11 +138,13 @@ class RebalanceSafeConsumer(driver.Consumer):
         return await super().commit(topics, start_new_transaction=start_new_transaction)
 
     async def refetch_holes(self) -> None:
-        """Seek each partition whose hole waited too long back to the hole."""
+        """Seek each partition whose hole, or dropped last events, waited too long back to them."""
         if not self.app.flow_control.is_active():
             return  # a rebalance is under way: it seeks to the committed offsets itself
-        for tp, offset in self.due_holes(self.assignment(), time.monotonic()):
+        assignment, now = self.assignment(), time.monotonic()
+        for tp, offset in [*self.due_holes(assignment, now), *self.due_tails(assignment, now)]:
             log.warning("events were dropped; fetching them again", extra=_where(tp, offset))
+            self.refetches[tp] = self.refetches.get(tp, 0) + 1
             await self.seek(tp, offset)
 
     def due_holes(self, assignment: set[TP], now: float) -> list[tuple[TP, int]]:
@@ -141,6 +172,35 @@ class RebalanceSafeConsumer(driver.Consumer):
         """Whether only ``start`` is missing: the one offset Faust never records as a gap after a seek."""
         acked = self._acked[tp]
         return bool(acked) and (min(acked) == start + 1 or self._is_gap(tp, start + 1, min(acked)))
+
+    def due_tails(self, assignment: set[TP], now: float) -> list[tuple[TP, int]]:
+        """The partitions whose events fetched since the last commit were all dropped, unprocessed.
+
+        Nothing was acked above them, so no hole shows. Such a partition is sought back to its
+        anchor once it has been ``REFETCH_AFTER_S`` in that state, and no message fetched for it is
+        still alive unacked (queued for a stream, or being processed).
+        """
+        stalled: dict[TP, float] = {}
+        for tp in assignment:
+            anchor, fetched = self.anchors.get(tp), self.fetched.get(tp)
+            if anchor is None or fetched is None or fetched < anchor:
+                continue  # nothing fetched past the last commit
+            if self._acked.get(tp) or tp in self.holes:
+                continue  # events were processed: the commit, or the hole, takes it from here
+            stalled[tp] = self.stalls.get(tp, now)
+        self.stalls = stalled
+        overdue = [tp for tp, since in stalled.items() if now - since >= REFETCH_AFTER_S]
+        if not overdue:
+            return []
+        on_their_way = self._unsettled_partitions()
+        due = [(tp, self.anchors[tp]) for tp in overdue if tp not in on_their_way]
+        self.stalls.update({tp: now for tp, _ in due})
+        return due
+
+    def _unsettled_partitions(self) -> set[TP]:
+        """The partitions with a fetched message still on its way: alive, neither acked nor refused."""
+        gc.collect()  # a dropped message caught in a reference cycle is not on its way
+        return {m.tp for m in self.in_hand if not m.acked and m not in self.refused}
 
 
 def _where(tp: TP, offset: int) -> dict[str, Any]:

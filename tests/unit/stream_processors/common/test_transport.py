@@ -7,6 +7,7 @@ what is asserted is what the next commit would hold and where it would seek.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 
 import faust
 import pytest
@@ -121,3 +122,77 @@ async def test_no_seeking_while_a_rebalance_is_under_way(consumer: RebalanceSafe
     consumer.app.flow_control.suspend()  # the rebalance seeks to the committed offsets itself
     await consumer.refetch_holes()
     assert consumer.holes[P0].sought is False
+
+
+def fetch(consumer: RebalanceSafeConsumer, offset: int) -> ConsumerMessage:
+    """A record of P0 as Faust turns it into a message on the way from the fetcher."""
+    record = SimpleNamespace(
+        topic=TOPIC,
+        partition=0,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        headers=[],
+        key=b"k",
+        value=b"v",
+        checksum=None,
+        serialized_key_size=1,
+        serialized_value_size=1,
+    )
+    return consumer._to_message(P0, record)
+
+
+async def test_a_dropped_last_event_is_fetched_again(consumer: RebalanceSafeConsumer) -> None:
+    fetch(consumer, 10)  # fetched, then dropped by the stream without an ack: nothing holds it
+    assert consumer.fetched[P0] == 10
+    assert consumer.due_tails({P0}, 100.0) == []  # the stall starts
+    assert consumer.due_tails({P0}, 100.0 + transport.REFETCH_AFTER_S - 0.1) == []
+    assert consumer.due_tails({TP(TOPIC, 1)}, 100.0 + transport.REFETCH_AFTER_S) == []  # P0 is gone
+    assert consumer.due_tails({P0}, 200.0) == []  # back: the stall starts again
+    assert consumer.due_tails({P0}, 200.0 + transport.REFETCH_AFTER_S) == [(P0, 10)]
+    assert consumer.due_tails({P0}, 200.0 + transport.REFETCH_AFTER_S + 1) == []  # sought just now
+
+
+async def test_an_event_still_on_its_way_is_not_fetched_again(consumer: RebalanceSafeConsumer) -> None:
+    queued = fetch(consumer, 10)  # waiting in a stream's buffer, or being processed
+    consumer.due_tails({P0}, 100.0)
+    assert consumer.due_tails({P0}, 100.0 + transport.REFETCH_AFTER_S) == []
+    queued.tracked = False  # the stream skipped it: its ack is refused
+    assert consumer.ack(queued) is False
+    assert consumer.due_tails({P0}, 100.0 + transport.REFETCH_AFTER_S) == [(P0, 10)]
+
+
+async def test_a_partition_with_processed_events_is_no_stall(consumer: RebalanceSafeConsumer) -> None:
+    processed = fetch(consumer, 10)
+    processed.tracked = True
+    assert consumer.ack(processed) is True
+    consumer.due_tails({P0}, 100.0)
+    assert consumer.due_tails({P0}, 100.0 + transport.REFETCH_AFTER_S) == []  # committed next
+    consumer.anchors[P0] = next_commit(consumer) or 0
+    assert consumer.due_tails({P0}, 200.0 + transport.REFETCH_AFTER_S) == []  # nothing fetched past 11
+
+
+async def test_records_fetched_before_a_seek_back_are_not_delivered(
+    consumer: RebalanceSafeConsumer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Faust's fetch loop would take them as the next to read and drop the events fetched again."""
+
+    async def batch(self: RebalanceSafeConsumer, timeout: float) -> AsyncIterator[tuple[TP, ConsumerMessage]]:  # noqa: ASYNC109
+        for offset in (20, 21, 22):
+            yield P0, fetch(self, offset)
+            if offset == 20:
+                self.refetches[P0] = 1  # sought back to a hole while the batch was being handed on
+        yield TP(TOPIC, 1), message(5)
+
+    monkeypatch.setattr(transport.driver.Consumer, "getmany", batch)
+    delivered = [(tp.partition, m.offset) async for tp, m in consumer.getmany(timeout=1.0)]
+    assert delivered == [(0, 20), (1, 5)]
+
+
+async def test_table_changelogs_are_never_fetched_again(consumer: RebalanceSafeConsumer) -> None:
+    """Recovery reads them and no stream acks them: seeking them back would replay a table forever."""
+    consumer.changelogs = {TOPIC}
+    fetch(consumer, 10)
+    assert consumer.fetched == {}
+    consumer.due_tails({P0}, 100.0)
+    assert consumer.due_tails({P0}, 100.0 + transport.REFETCH_AFTER_S) == []
