@@ -78,6 +78,7 @@ def make_app(service: str, settings: ProcessorSettings) -> faust.App:
         web_bind=settings.web_host,
         web_host=settings.web_host,
         stream_buffer_maxsize=max(4096, settings.batch_size * 2),
+        table_key_index_size=settings.key_index_size,
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.heartbeat_s,
         Stream=PythonAckStream,

@@ -43,8 +43,9 @@ def test_every_table_partition_opens_with_the_bounds(tmp_path: Path, partition: 
     assert (options.write_buffer_size, options.max_write_buffer_number, options.block_cache_size) == (
         MIB,
         2,
-        8 * MIB,
+        2 * MIB,
     )
+    assert store.key_index_size == 10_000  # type: ignore[attr-defined]
     db = store._db_for_partition(partition)  # type: ignore[attr-defined]
     db[b"k"] = b"v"
     assert db[b"k"] == b"v"
