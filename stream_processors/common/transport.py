@@ -192,14 +192,15 @@ class RebalanceSafeConsumer(driver.Consumer):
         overdue = [tp for tp, since in stalled.items() if now - since >= REFETCH_AFTER_S]
         if not overdue:
             return []
-        on_their_way = self._unsettled_partitions()
-        due = [(tp, self.anchors[tp]) for tp in overdue if tp not in on_their_way]
-        self.stalls.update({tp: now for tp, _ in due})
-        return due
+        dropped = set(overdue) - self._unsettled_partitions()
+        if dropped:
+            gc.collect()  # a dropped message caught in a reference cycle is not on its way
+            dropped -= self._unsettled_partitions()
+        self.stalls.update({tp: now for tp in dropped})
+        return [(tp, self.anchors[tp]) for tp in overdue if tp in dropped]
 
     def _unsettled_partitions(self) -> set[TP]:
         """The partitions with a fetched message still on its way: alive, neither acked nor refused."""
-        gc.collect()  # a dropped message caught in a reference cycle is not on its way
         return {m.tp for m in self.in_hand if not m.acked and m not in self.refused}
 
 
