@@ -5,6 +5,7 @@ One process offers orders at a steady rate through ingest-api while listening to
 at most ``MAX_ORDERS_PER_RUN`` orders and then waits for all of them (the drain also keeps one run's
 backlog out of the next). Percentiles are over every order sent: one not VALIDATED within
 ``DRAIN_S`` counts as ``DRAIN_S`` (the percentile is then a lower bound, and ``validated`` says so).
+A POST whose connection broke before any answer is not an order sent; ``unanswered`` counts them.
 A rate the system sustains is measured beside the two asked for, which saturate it.
 """
 
@@ -67,6 +68,7 @@ async def offer(ingest_url: str, query_url: str, rate: float, seconds: float) ->
         customers, sku = await seed(ingest, run)
         sent: dict[str, float] = {}
         done: dict[str, float] = {}
+        unanswered: list[str] = []  # the connection broke before an answer: not counted as sent
         stop, all_in = asyncio.Event(), asyncio.Event()
         listener = asyncio.create_task(listen(query_url, sent, done, stop, all_in))
         await asyncio.sleep(1)  # the stream is open before the first order
@@ -80,7 +82,13 @@ async def offer(ingest_url: str, query_url: str, rate: float, seconds: float) ->
                 "items": [{"sku": sku, "quantity": 1, "unit_price_cents": 100}],
             }
             sent[order_id] = time.perf_counter()
-            (await ingest.post("/v1/orders", json=body)).raise_for_status()
+            try:
+                response = await ingest.post("/v1/orders", json=body)
+            except httpx.TransportError:  # e.g. a kept-alive connection the server had just closed
+                del sent[order_id]
+                unanswered.append(order_id)
+                return
+            response.raise_for_status()
 
         start, tasks, i = time.perf_counter(), [], 0
         while (elapsed := time.perf_counter() - start) < seconds:
@@ -102,6 +110,7 @@ async def offer(ingest_url: str, query_url: str, rate: float, seconds: float) ->
         "offered_per_s": rate,
         "sent": len(sent),
         "validated": len(done),
+        "unanswered": len(unanswered),
         "p50_ms": percentile(latencies, 50),
         "p95_ms": percentile(latencies, 95),
         "p99_ms": percentile(latencies, 99),
@@ -129,7 +138,7 @@ def run(
                     "value": statistics.median(values),
                     "unit": "ms",
                     "runs": values,
-                    "detail": [{k: r[k] for k in ("sent", "validated")} for r in results],
+                    "detail": [{k: r[k] for k in ("sent", "validated", "unanswered")} for r in results],
                 }
             )
     return figures
