@@ -16,7 +16,7 @@ from producers.ingest_api import keys
 from producers.ingest_api.main import create_app
 from producers.ingest_api.settings import IngestSettings
 from producers.simulator.mix import Mix
-from producers.simulator.runner import KeyRefused, run
+from producers.simulator.runner import KeyRefused, Tally, run
 from tests.unit.producers.ingest_api.test_http_contract import FakePublisher
 
 KEY = "simulator-key-0123456789abcdefghijklmnop"
@@ -29,18 +29,26 @@ def guarded_ingest(publisher: FakePublisher) -> httpx.ASGITransport:
     return httpx.ASGITransport(app=app)
 
 
-async def run_briefly(publisher: FakePublisher, api_key: str | None) -> int:
+async def run_briefly(publisher: FakePublisher, api_key: str | None) -> Tally:
     mix = Mix(customers=3, skus=2, seed=1)
     quiet, transport = Console(quiet=True), guarded_ingest(publisher)
-    tally = await run("http://ingest", 50, 0.2, mix, quiet, api_key=api_key, transport=transport)
-    return tally.accepted
+    return await run("http://ingest", 50, 0.2, mix, quiet, api_key=api_key, transport=transport)
 
 
 async def test_with_its_key_every_call_is_let_in() -> None:
     publisher = FakePublisher()
-    accepted = await run_briefly(publisher, KEY)
-    assert accepted > 5  # three customers, two skus, then the mix
-    assert len(publisher.published) >= accepted
+    tally = await run_briefly(publisher, KEY)
+    assert (tally.rejected, tally.failed, tally.accepted) == (0, 0, tally.sent)
+    seeded = [(topic, key) for topic, key, _ in publisher.published[:7]]
+    assert seeded == [
+        ("customers", "sim-c0"),
+        ("customers", "sim-c1"),
+        ("customers", "sim-c2"),
+        ("customers", "sim-whale"),
+        ("inventory-levels", "sim-s0"),
+        ("inventory-levels", "sim-s1"),
+        ("inventory-levels", "sim-scarce"),
+    ]
 
 
 @pytest.mark.parametrize(
