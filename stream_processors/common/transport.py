@@ -65,7 +65,6 @@ class RebalanceSafeConsumer(driver.Consumer):
         self.in_hand: weakref.WeakSet[Message] = weakref.WeakSet()  # fetched, alive somewhere
         self.refused: weakref.WeakSet[Message] = weakref.WeakSet()  # skipped: their ack refused
         self.stalls: dict[TP, float] = {}  # since when a partition's fetched events went nowhere
-        self.refetches: dict[TP, int] = {}  # seeks back per partition, to drop batches fetched before
         self.changelogs: set[str] = set()  # tables' topics: read by recovery, never acked by a stream
 
     def ack(self, message: Message) -> bool:
@@ -81,17 +80,6 @@ class RebalanceSafeConsumer(driver.Consumer):
             self.fetched[tp] = max(message.offset, self.fetched.get(tp, -1))
             self.in_hand.add(message)
         return message
-
-    async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:  # noqa: ASYNC109 (Faust's)
-        """Faust's batches, less the records of a partition sought back since the batch was fetched.
-
-        Faust's fetch loop would take such a record for the next to read, record the offsets
-        between the seek and it as absent from the log, and drop the events fetched again.
-        """
-        refetches = dict(self.refetches)
-        async for tp, message in super().getmany(timeout):
-            if self.refetches.get(tp, 0) == refetches.get(tp, 0):
-                yield tp, message
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
         """Seek to the committed offsets, and anchor each assigned partition there (or at its start)."""
@@ -144,7 +132,6 @@ class RebalanceSafeConsumer(driver.Consumer):
         assignment, now = self.assignment(), time.monotonic()
         for tp, offset in [*self.due_holes(assignment, now), *self.due_tails(assignment, now)]:
             log.warning("events were dropped; fetching them again", extra=_where(tp, offset))
-            self.refetches[tp] = self.refetches.get(tp, 0) + 1
             await self.seek(tp, offset)
 
     def due_holes(self, assignment: set[TP], now: float) -> list[tuple[TP, int]]:

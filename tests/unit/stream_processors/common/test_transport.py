@@ -172,23 +172,6 @@ async def test_a_partition_with_processed_events_is_no_stall(consumer: Rebalance
     assert consumer.due_tails({P0}, 200.0 + transport.REFETCH_AFTER_S) == []  # nothing fetched past 11
 
 
-async def test_records_fetched_before_a_seek_back_are_not_delivered(
-    consumer: RebalanceSafeConsumer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Faust's fetch loop would take them as the next to read and drop the events fetched again."""
-
-    async def batch(self: RebalanceSafeConsumer, timeout: float) -> AsyncIterator[tuple[TP, ConsumerMessage]]:  # noqa: ASYNC109
-        for offset in (20, 21, 22):
-            yield P0, fetch(self, offset)
-            if offset == 20:
-                self.refetches[P0] = 1  # sought back to a hole while the batch was being handed on
-        yield TP(TOPIC, 1), message(5)
-
-    monkeypatch.setattr(transport.driver.Consumer, "getmany", batch)
-    delivered = [(tp.partition, m.offset) async for tp, m in consumer.getmany(timeout=1.0)]
-    assert delivered == [(0, 20), (1, 5)]
-
-
 async def test_table_changelogs_are_never_fetched_again(consumer: RebalanceSafeConsumer) -> None:
     """Recovery reads them and no stream acks them: seeking them back would replay a table forever."""
     consumer.changelogs = {TOPIC}
