@@ -46,8 +46,8 @@ class Hole:
     """Offsets from ``start`` that were fetched but not processed, while later ones were."""
 
     start: int
-    since: float
-    sought: bool = False
+    since: float  # when it was found, or last fetched again
+    first_sought: float | None = None  # when it was first fetched again
 
 
 class RebalanceSafeConsumer(driver.Consumer):
@@ -137,21 +137,25 @@ class RebalanceSafeConsumer(driver.Consumer):
     def due_holes(self, assignment: set[TP], now: float) -> list[tuple[TP, int]]:
         """The (partition, offset) to seek back to now; passes a first offset absent from the log.
 
-        A hole is fetched again after ``REFETCH_AFTER_S``, and again every ``ABSENT_AFTER_S`` while
-        it stays; if only its first offset is still missing then, the log does not have it.
+        A hole is fetched again every ``REFETCH_AFTER_S`` while it stays: a seek-back can miss when
+        Faust's fetch loop is still handing on a batch fetched before it (it takes that batch for the
+        next to read and drops the events fetched again), so one attempt is not enough. If only its
+        first offset is still missing ``ABSENT_AFTER_S`` after the first attempt, the log does not
+        have it.
         """
         due = []
         for tp, hole in list(self.holes.items()):
-            waited = now - hole.since
-            if tp not in assignment or waited < (ABSENT_AFTER_S if hole.sought else REFETCH_AFTER_S):
+            if tp not in assignment or now - hole.since < REFETCH_AFTER_S:
                 continue
-            if hole.sought and self._only_first_missing(tp, hole.start):
+            first = hole.first_sought
+            long_gone = first is not None and now - first >= ABSENT_AFTER_S
+            if long_gone and self._only_first_missing(tp, hole.start):
                 # fetched again long ago and still missing: the log no longer has it (compacted away)
                 log.warning("offset absent from the log; committing past it", extra=_where(tp, hole.start))
                 self.anchors[tp] = hole.start + 1
                 del self.holes[tp]
                 continue
-            self.holes[tp] = Hole(hole.start, now, sought=True)
+            self.holes[tp] = Hole(hole.start, now, now if first is None else first)
             due.append((tp, hole.start))
         return due
 

@@ -95,9 +95,12 @@ async def test_a_hole_is_fetched_again_and_a_compacted_first_offset_passed_at_la
     assert consumer.due_holes({P0}, since + transport.REFETCH_AFTER_S - 0.1) == []
     assert consumer.due_holes({TP(TOPIC, 1)}, since + transport.REFETCH_AFTER_S) == []  # not ours
     assert consumer.due_holes({P0}, since + transport.REFETCH_AFTER_S) == [(P0, 10)]
+    again = since + 2 * transport.REFETCH_AFTER_S
+    assert consumer.due_holes({P0}, again - 0.1) == []
+    assert consumer.due_holes({P0}, again) == [(P0, 10)]  # a seek-back can miss: fetched again
     later = since + transport.REFETCH_AFTER_S + transport.ABSENT_AFTER_S
-    assert consumer.due_holes({P0}, later - 0.1) == []  # waiting for offset 10 to come back
-    assert consumer.due_holes({P0}, later) == []  # it never did: not in the log
+    assert consumer.due_holes({P0}, later - 0.1) == [(P0, 10)]  # still trying
+    assert consumer.due_holes({P0}, later + transport.REFETCH_AFTER_S) == []  # never back: not in the log
     assert consumer.anchors[P0] == 11
     assert next_commit(consumer) == 12
 
@@ -121,7 +124,7 @@ async def test_no_seeking_while_a_rebalance_is_under_way(consumer: RebalanceSafe
     consumer.holes[P0].since = 0.0  # long overdue
     consumer.app.flow_control.suspend()  # the rebalance seeks to the committed offsets itself
     await consumer.refetch_holes()
-    assert consumer.holes[P0].sought is False
+    assert consumer.holes[P0].first_sought is None
 
 
 def fetch(consumer: RebalanceSafeConsumer, offset: int) -> ConsumerMessage:
