@@ -13,7 +13,6 @@ from typing import Any, cast
 
 import faust
 from aiokafka.errors import KafkaError
-from aiokafka.partitioner import DefaultPartitioner
 from faust.types import TopicT, TransportT
 
 from infra.settings import KafkaSettings
@@ -163,14 +162,6 @@ def prepared_serdes(app: faust.App, settings: ProcessorSettings, writes: Iterabl
                 raise
             log.warning("schema registry not answering yet", extra={"url": settings.registry.registry_url})
             time.sleep(1)
-
-
-def partition_of(key: str, partitions: int) -> int:
-    """The partition Kafka's default partitioner gives ``key``: where its state lives."""
-    return int(_PARTITIONER(key.encode(), list(range(partitions)), list(range(partitions))))
-
-
-_PARTITIONER = DefaultPartitioner()
 
 
 def precreate(kafka: KafkaSettings, name: str, config: dict[str, str]) -> None:

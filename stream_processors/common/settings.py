@@ -24,7 +24,13 @@ class ProcessorSettings(ServiceSettings):
         default=10.0, ge=6, description="how soon a crashed worker's partitions move to the others"
     )
     heartbeat_s: float = Field(default=3.0, gt=0)
-    batch_size: int = Field(default=1000, ge=1)
+    batch_size: int = Field(default=1000, ge=1, description="most events an agent applies in one batch")
+    batch_wait_ms: float = Field(
+        default=2.0,
+        ge=0,
+        validation_alias=AliasChoices("PROCESSOR_BATCH_WAIT_MS"),
+        description="how long an agent waits for more events once one is there, to batch them",
+    )
     rocksdb_memtable_kib: int = Field(
         default=1024,
         ge=64,

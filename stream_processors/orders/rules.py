@@ -6,7 +6,8 @@ last) and, where a request is refused, the rejection; nothing here touches Kafka
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import bisect
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,11 +83,80 @@ def validate(order: Record, passed: set[str], validation: Mapping[str, Any], now
     return Outcome()
 
 
-def time_out(order: Record, deadline: EpochMillis, now: EpochMillis) -> Outcome:
-    """FAILED with VALIDATION_TIMEOUT if the order is still CREATED after its deadline."""
-    if order["state"] != "CREATED" or now < deadline:
+@dataclass
+class CheckProgress:
+    """How far one check has got through one partition's orders: the clock of SPEC §3's time-out.
+
+    ``last_answer_ms``: when the check last answered any order (wall clock of the orders
+    processor; a new progress starts at its creation, so a restarted processor gives every check
+    a full time-out before blaming it). ``marks``: (placed_at, when first answered), one per new
+    highest placed_at answered, so both rise: the first mark above an order's placed_at says when
+    the check first answered an order placed after it.
+    """
+
+    last_answer_ms: EpochMillis
+    marks: list[tuple[EpochMillis, EpochMillis]] = field(default_factory=list)
+
+    def answered(self, placed_at: EpochMillis, now: EpochMillis) -> None:
+        """The check answered an order placed at ``placed_at``."""
+        self.last_answer_ms = max(self.last_answer_ms, now)
+        if not self.marks or placed_at > self.marks[-1][0]:
+            self.marks.append((placed_at, now))
+
+    def overtaken_at(self, placed_at: EpochMillis) -> EpochMillis | None:
+        """When the check first answered an order placed after ``placed_at``; None if it has not."""
+        i = bisect.bisect_right(self.marks, (placed_at, 2**63))
+        return self.marks[i][1] if i < len(self.marks) else None
+
+    def forget_before(self, placed_at: EpochMillis) -> None:
+        """Drop marks no undecided order placed at or after ``placed_at`` can need."""
+        i = bisect.bisect_right(self.marks, (placed_at, 2**63))
+        del self.marks[: max(0, i - 1)]
+
+
+def overdue(
+    created_ms: EpochMillis,
+    placed_at: EpochMillis,
+    missing: Iterable[str],
+    progress: Mapping[str, CheckProgress],
+    now: EpochMillis,
+    timeout_ms: int,
+) -> list[str]:
+    """The checks whose result for an order is lost rather than late (SPEC §3, updated).
+
+    A missing check is overdue once ``timeout_ms`` passed while it answered nothing (since the
+    order was created, or since its last answer), or since it first answered an order placed
+    after this one. A check still answering orders placed before this one is working through a
+    backlog: it is late, not lost, however long that takes.
+    """
+    late = []
+    for check in sorted(missing):
+        seen = progress[check]
+        idle_since = max(created_ms, seen.last_answer_ms)
+        overtaken = seen.overtaken_at(placed_at)
+        if now - idle_since >= timeout_ms or (overtaken is not None and now - overtaken >= timeout_ms):
+            late.append(check)
+    return late
+
+
+def time_out(order: Record, now: EpochMillis) -> Outcome:
+    """FAILED with VALIDATION_TIMEOUT, if the order is still CREATED."""
+    if order["state"] != "CREATED":
         return Outcome()
     return Outcome([_next(order, now, state="FAILED", reasons=[VALIDATION_TIMEOUT])])
+
+
+def hold(entries: Sequence[Record] | None, entry: Record) -> list[Record]:
+    """``entries`` with a payment or action that overtook its order added (SPEC §3)."""
+    return [*(entries or []), entry]
+
+
+def split_expired(
+    entries: Sequence[Record], now: EpochMillis, hold_ms: int
+) -> tuple[list[Record], list[Record]]:
+    """(still held, held ``hold_ms`` or longer: for dead letters), each in arrival order."""
+    kept = [e for e in entries if now - e["held_at"] < hold_ms]
+    return kept, [e for e in entries if now - e["held_at"] >= hold_ms]
 
 
 def pay(order: Record, payment: Mapping[str, Any], now: EpochMillis) -> Outcome:

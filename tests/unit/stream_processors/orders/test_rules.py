@@ -149,12 +149,72 @@ def test_ship_only_when_paid() -> None:
         )
 
 
-def test_validation_time_out_fails_only_created_orders_after_the_deadline() -> None:
-    order = created()
-    assert rules.time_out(order, deadline=LATER, now=LATER - 1) == rules.Outcome()
-    [failed] = rules.time_out(order, deadline=LATER, now=LATER).versions
-    assert (failed["state"], failed["reasons"]) == ("FAILED", ["VALIDATION_TIMEOUT"])
-    assert rules.time_out(in_state("VALIDATED"), deadline=LATER, now=LATER + 1) == rules.Outcome()
+def test_validation_time_out_fails_only_created_orders() -> None:
+    [failed] = rules.time_out(created(), now=LATER).versions
+    assert (failed["state"], failed["reasons"], failed["version"]) == ("FAILED", ["VALIDATION_TIMEOUT"], 2)
+    assert rules.time_out(in_state("VALIDATED"), now=LATER + 1) == rules.Outcome()
+
+
+TIMEOUT = 30_000
+
+
+def progress(last_answer: int, *answers: tuple[int, int]) -> dict[str, rules.CheckProgress]:
+    """DETAILS with ``answers`` (placed_at, when), the other checks answered just now."""
+    details = rules.CheckProgress(last_answer_ms=last_answer)
+    for placed_at, when in answers:
+        details.answered(placed_at, when)
+    fresh = {check: rules.CheckProgress(last_answer_ms=NOW + 10 * TIMEOUT) for check in rules.CHECKS}
+    return {**fresh, "DETAILS": details}
+
+
+def test_a_check_working_through_earlier_orders_is_late_not_lost() -> None:
+    # created at NOW, placed at NOW; DETAILS keeps answering orders placed before it for 5 minutes
+    answers = [(NOW - 1000 + i, NOW + i * 1000) for i in range(300)]
+    late = rules.overdue(NOW, NOW, {"DETAILS"}, progress(NOW, *answers), NOW + 300_000, TIMEOUT)
+    assert late == []
+
+
+def test_a_check_that_answers_nothing_is_overdue_after_the_time_out() -> None:
+    seen = progress(NOW - 5000)
+    assert rules.overdue(NOW, NOW, {"DETAILS"}, seen, NOW + TIMEOUT - 1, TIMEOUT) == []
+    assert rules.overdue(NOW, NOW, {"DETAILS"}, seen, NOW + TIMEOUT, TIMEOUT) == ["DETAILS"]
+
+
+def test_a_check_that_stopped_answering_is_overdue_a_time_out_after_its_last_answer() -> None:
+    seen = progress(NOW, (NOW - 5, NOW + 40_000))  # busy with an earlier order until NOW + 40 s
+    assert rules.overdue(NOW, NOW, {"DETAILS"}, seen, NOW + 40_000 + TIMEOUT - 1, TIMEOUT) == []
+    assert rules.overdue(NOW, NOW, {"DETAILS"}, seen, NOW + 40_000 + TIMEOUT, TIMEOUT) == ["DETAILS"]
+
+
+def test_a_check_that_answered_later_orders_is_overdue_a_time_out_after_it_first_did() -> None:
+    # it keeps answering (so never idle), but from NOW + 1 s only orders placed after this one
+    answers = [(NOW + 1 + i, NOW + 1000 + i * 100) for i in range(1000)]
+    seen = progress(NOW, *answers)
+    assert rules.overdue(NOW, NOW, {"DETAILS"}, seen, NOW + 1000 + TIMEOUT - 1, TIMEOUT) == []
+    assert rules.overdue(NOW, NOW, {"DETAILS"}, seen, NOW + 1000 + TIMEOUT, TIMEOUT) == ["DETAILS"]
+
+
+def test_progress_forgets_marks_no_undecided_order_needs() -> None:
+    seen = rules.CheckProgress(last_answer_ms=NOW)
+    for placed_at in (10, 20, 30, 40):
+        seen.answered(placed_at, NOW + placed_at)
+    seen.answered(25, NOW + 99)  # not a new highest: no mark, but the last answer moves
+    assert (seen.marks, seen.last_answer_ms) == (
+        [(10, NOW + 10), (20, NOW + 20), (30, NOW + 30), (40, NOW + 40)],
+        NOW + 99,
+    )
+    assert seen.overtaken_at(25) == NOW + 30
+    seen.forget_before(25)
+    assert seen.marks == [(20, NOW + 20), (30, NOW + 30), (40, NOW + 40)]
+    assert seen.overtaken_at(25) == NOW + 30
+    assert seen.overtaken_at(40) is None
+
+
+def test_held_requests_expire_one_by_one_after_the_hold_time() -> None:
+    entries = rules.hold(rules.hold(None, {"held_at": NOW, "n": 1}), {"held_at": NOW + 5000, "n": 2})
+    assert rules.split_expired(entries, NOW + 9999, 10_000) == (entries, [])
+    assert rules.split_expired(entries, NOW + 10_000, 10_000) == ([entries[1]], [entries[0]])
+    assert rules.split_expired(entries, NOW + 15_000, 10_000) == ([], entries)
 
 
 def test_rejection_record_names_request_reason_and_state() -> None:
