@@ -22,9 +22,16 @@ Handler = Callable[[EventT[bytes], dict[str, Any]], Awaitable[None]]
 RETRY_S = 1.0
 
 
-def is_transient(exc: BaseException) -> bool:
-    """Kafka unreachable or without quorum for now: the record is fine, try it again later."""
-    return isinstance(exc, KafkaTimeoutError) or (isinstance(exc, KafkaError) and exc.retriable)
+def is_transient(exc: BaseException | None) -> bool:
+    """Kafka unreachable or without quorum for now: the record is fine, try it again later.
+
+    Follows the chain of causes: Faust's producer raises ``ProducerSendError`` from the Kafka error.
+    """
+    while exc is not None:
+        if isinstance(exc, KafkaTimeoutError) or (isinstance(exc, KafkaError) and exc.retriable):
+            return True
+        exc = exc.__cause__
+    return False
 
 
 class DeadLetters:

@@ -49,6 +49,7 @@ from schemas.serdes import decode_waiting_for_registry
 from stream_processors.common.dead_letters import DeadLetters, is_transient
 from stream_processors.common.partitions import partition_of, wrong_partition_reason
 from stream_processors.common.settings import ProcessorSettings
+from stream_processors.common.transport import LedgerConsumer
 
 log = logging.getLogger(__name__)
 RETRY_S = 1.0
@@ -85,6 +86,7 @@ class _Output:
     key: str | None
     value: bytes
     partition: int | None = None
+    source: Input | None = None  # the record it answers: dead-lettered if the brokers refuse it for good
 
 
 @dataclass
@@ -95,16 +97,36 @@ class Batch:
     views: dict[tuple[str, str], _Output] = field(default_factory=dict)
     deferred: list[tuple[EventT[bytes], Callable[[], None]]] = field(default_factory=list)
     current: EventT[bytes] | None = None
+    source: Input | None = None
     #: a handler's notes for the rest of the batch (writes deferred by ``after_delivery``, say)
     state: dict[Any, Any] = field(default_factory=dict)
+    #: views as they were before each ``latest`` since the last mark (None: absent)
+    undo: list[tuple[tuple[str, str], _Output | None]] = field(default_factory=list)
 
     def send(self, topic: TopicT, key: str | None, value: bytes, partition: int | None = None) -> None:
         """Publish ``value`` once the batch is applied; it is acknowledged before the batch is acked."""
-        self.outputs.append(_Output(topic, key, value, partition))
+        self.outputs.append(_Output(topic, key, value, partition, self.source))
 
     def latest(self, topic: TopicT, key: str, value: bytes, slot: str | None = None) -> None:
         """Publish ``value`` as the state of ``slot`` (default: ``key``); only the batch's last one goes."""
-        self.views[(topic.get_topic_name(), key if slot is None else slot)] = _Output(topic, key, value)
+        where = (topic.get_topic_name(), key if slot is None else slot)
+        self.undo.append((where, self.views.get(where)))
+        self.views[where] = _Output(topic, key, value, None, self.source)
+
+    def mark(self) -> tuple[int, int]:
+        """Where the batch stands before a record is applied: what :meth:`rollback` returns to."""
+        self.undo.clear()
+        return len(self.outputs), len(self.deferred)
+
+    def rollback(self, mark: tuple[int, int]) -> None:
+        """Forget the outputs and deferred writes of a record whose application did not finish."""
+        del self.outputs[mark[0] :], self.deferred[mark[1] :]
+        while self.undo:
+            where, before = self.undo.pop()
+            if before is None:
+                self.views.pop(where, None)
+            else:
+                self.views[where] = before
 
     def after_delivery(self, write: Callable[[], None]) -> None:
         """Run ``write`` (a table write) once the batch's outputs are acknowledged, as the current event."""
@@ -150,13 +172,34 @@ class BatchRunner:
         self.catch_up = catch_up
         self.unkeyed = unkeyed
         self.service = dead.service
+        self._topics = frozenset(decoders)
+        self._queue: Any = None  # the agent's channel queue, once running
+        self._busy = False
+
+    @property
+    def topics(self) -> frozenset[str]:
+        """The topics the agent reads."""
+        return self._topics
+
+    @property
+    def idle(self) -> bool:
+        """Nothing queued for the agent and no batch in hand: what the offset ledger asks (``transport``)."""
+        return not self._busy and (self._queue is None or bool(self._queue.empty()))
 
     async def run(self, stream: StreamT[bytes]) -> None:
         """Process the agent's events forever, one batch at a time."""
-        channel = stream.channel
+        channel: Any = stream.channel  # the agent's channel iterator, whose queue Faust's conductor fills
+        self._queue = channel.queue
+        consumer = self.app.consumer
+        if isinstance(consumer, LedgerConsumer) and self not in consumer.readers:
+            consumer.readers.append(self)
         while True:
             events = await self._next_events(channel)
-            await self.process(self._admitted(events))
+            self._busy = True
+            try:
+                await self.process(self._admitted(events))
+            finally:
+                self._busy = False
 
     async def _next_events(self, channel: Any) -> list[EventT[bytes]]:
         """The events queued for the agent: at least one, at most ``batch_size``."""
@@ -258,12 +301,16 @@ class BatchRunner:
         retry after a partial attempt changes no state twice (outputs may be sent again).
         """
         set_current_event(item.event)
-        batch.current = item.event
+        batch.current, batch.source = item.event, item
         while True:
             started = time.perf_counter()
+            mark = batch.mark()
             try:
                 verdict = await self.handler(item, batch)
+                if verdict is NEEDS_REFERENCE:
+                    batch.rollback(mark)  # applied again once caught up: nothing of it goes twice
             except Exception as exc:  # noqa: BLE001 - any failure to apply one record must not stop the stream
+                batch.rollback(mark)
                 if not is_transient(exc):
                     await self.dead.send_input(item, "apply", exc)
                     return None
@@ -273,23 +320,38 @@ class BatchRunner:
             PROCESSING_SECONDS.labels(self.service, item.topic).observe(time.perf_counter() - started)
             return verdict
 
+    @staticmethod
+    async def _hand(out: _Output) -> asyncio.Future[Any]:
+        """Hand ``out`` to the producer: a future of the brokers' acknowledgement (or of the refusal)."""
+        try:
+            return asyncio.ensure_future(
+                await out.topic.send(key=out.key, value=out.value, partition=out.partition)
+            )
+        except Exception as exc:  # noqa: BLE001 - the refusal is the outcome, judged with the others
+            refused: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            refused.set_exception(exc)
+            return refused
+
     async def _deliver(self, batch: Batch) -> None:
         """Send every output, then wait until the brokers acknowledged them all (transient errors: again)."""
         pending = [*batch.outputs, *batch.views.values()]
         while pending:
-            futures = [
-                await out.topic.send(key=out.key, value=out.value, partition=out.partition) for out in pending
-            ]
-            results = await asyncio.gather(*futures, return_exceptions=True)
+            handed = [await self._hand(out) for out in pending]  # in order: one partition keeps it
+            results = await asyncio.gather(*handed, return_exceptions=True)
             failed = []
             counts: Counter[str] = Counter()
+            refused: dict[int, tuple[Input, BaseException]] = {}
             for out, result in zip(pending, results, strict=True):
                 if not isinstance(result, BaseException):
                     counts[out.topic.get_topic_name()] += 1
                 elif is_transient(result):
                     failed.append(out)
+                elif out.source is not None:
+                    refused.setdefault(id(out.source), (out.source, result))
                 else:
                     raise result
+            for source, error in refused.values():  # refused for good (too large, say): never accepted
+                await self.dead.send_input(source, "deliver", error)
             for topic, n in counts.items():
                 EVENTS_OUT.labels(self.service, topic).inc(n)
             if failed:
