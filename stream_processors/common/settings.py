@@ -24,7 +24,12 @@ class ProcessorSettings(ServiceSettings):
         default=10.0, ge=6, description="how soon a crashed worker's partitions move to the others"
     )
     heartbeat_s: float = Field(default=3.0, gt=0)
-    batch_size: int = Field(default=1000, ge=1, description="most events an agent applies in one batch")
+    batch_size: int = Field(
+        default=1000,
+        ge=1,
+        validation_alias=AliasChoices("PROCESSOR_BATCH_SIZE"),
+        description="most events an agent applies in one batch",
+    )
     batch_wait_ms: float = Field(
         default=2.0,
         ge=0,

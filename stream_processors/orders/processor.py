@@ -25,6 +25,8 @@ from stream_processors.common.runtime import Batch, Input
 from stream_processors.orders import rules
 
 Encode = Callable[[dict[str, Any]], bytes]
+Pending = tuple[int, int, frozenset[str]]  # created (epoch ms), placed_at (epoch ms), checks passed
+PRUNE_STEPS_AT = 1024  # a check's progress steps kept before those no undecided order needs are dropped
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,8 @@ class OrdersHandler:
         self.orders, self.checks, self.held = tables
         self.dead_letter = dead_letter
         self.generation = -1
-        self.undecided: dict[int, dict[str, None]] = defaultdict(dict)  # partition → order ids, oldest first
+        # partition → order id → (created, placed_at, checks passed), oldest first: ``checks``, indexed
+        self.undecided: dict[int, dict[str, Pending]] = defaultdict(dict)
         self.holding: dict[int, dict[str, None]] = defaultdict(dict)
         self.progress: dict[tuple[int, str], rules.CheckProgress] = {}
 
@@ -76,7 +79,7 @@ class OrdersHandler:
             if order is not None:
                 self.orders[order_id] = order
                 self.checks[order_id] = {"passed": [], "created": now, "placed_at": order["placed_at"]}
-                self.undecided[item.partition][order_id] = None
+                self.undecided[item.partition][order_id] = (now, order["placed_at"], frozenset())
                 await self.drain_held(order_id, batch)
         elif spec == Topics.ORDER_VALIDATIONS.name:
             self.on_validation(item.partition, record, now)
@@ -106,6 +109,13 @@ class OrdersHandler:
         if outcome.versions or state["passed"] != sorted(passed):
             self.checks[order_id] = {**state, "passed": sorted(passed)}
         self.save(outcome)
+        undecided = self.undecided[partition]
+        if order_id in undecided:
+            if order_id in self.checks:
+                created, placed_at, _ = undecided[order_id]
+                undecided[order_id] = (created, placed_at, frozenset(passed))
+            else:
+                del undecided[order_id]
 
     def apply(self, spec: str, record: dict[str, Any], batch: Batch) -> None:
         """A payment or action for a known order."""
@@ -160,26 +170,21 @@ class OrdersHandler:
         timeout_ms = self.wiring.timeout_ms
         undecided = self.undecided[partition]
         progress = {check: self._progress(partition, check) for check in rules.CHECKS}
-        oldest_placed: int | None = None
-        for order_id in list(undecided):
-            state = self.checks.get(order_id)
-            if state is None:
-                del undecided[order_id]
-                continue
-            created = int(state.get("created", now))
+        lost = []
+        for order_id, (created, placed_at, passed) in undecided.items():
             if now - created < timeout_ms:
                 break  # oldest first: no later order can be overdue yet
-            placed_at = int(state.get("placed_at", created))
-            missing = rules.CHECKS - set(state["passed"])
-            if rules.overdue(created, placed_at, missing, progress, now, timeout_ms):
+            if rules.overdue(created, placed_at, rules.CHECKS - passed, progress, now, timeout_ms):
+                lost.append(order_id)
+        for order_id in lost:
+            del undecided[order_id]
+            if order_id in self.checks:  # else decided already (cancelled, say)
                 self.save(rules.time_out(self.orders[order_id], now))
                 self.checks.pop(order_id, None)
-                del undecided[order_id]
-            elif oldest_placed is None:
-                oldest_placed = placed_at
-        if oldest_placed is not None:
+        if any(len(seen.steps) > PRUNE_STEPS_AT for seen in progress.values()):
+            lowest = min((placed_at for _, placed_at, _ in undecided.values()), default=now)
             for seen in progress.values():
-                seen.forget_before(oldest_placed)
+                seen.forget_before(lowest)
 
     async def expire(self, order_id: str, entries: list[dict[str, Any]], now: int, partition: int) -> None:
         """Dead-letter the held requests of an unknown order held longer than the hold time."""
@@ -199,7 +204,7 @@ class OrdersHandler:
     def _progress(self, partition: int, check: str) -> rules.CheckProgress:
         key = (partition, check)
         if key not in self.progress:
-            self.progress[key] = rules.CheckProgress(last_answer_ms=now_ms())
+            self.progress[key] = rules.CheckProgress(started_ms=now_ms())
         return self.progress[key]
 
     def _reindex_after_rebalance(self) -> None:
@@ -211,8 +216,13 @@ class OrdersHandler:
         self.undecided.clear()
         self.holding.clear()
         self.progress.clear()  # every check gets a full time-out from now, as after a restart
-        pending = sorted(self.checks.items(), key=lambda kv: int(kv[1].get("created", 0)))
-        for order_id, _ in pending:
-            self.undecided[partition_of(order_id, self.wiring.partitions)][order_id] = None
+        now = now_ms()
+        pending = []
+        for order_id, state in self.checks.items():
+            created = int(state.get("created", now))
+            entry = (created, int(state.get("placed_at", created)), frozenset(state["passed"]))
+            pending.append((order_id, entry))
+        for order_id, entry in sorted(pending, key=lambda kv: kv[1][0]):
+            self.undecided[partition_of(order_id, self.wiring.partitions)][order_id] = entry
         for order_id in self.held.keys():
             self.holding[partition_of(order_id, self.wiring.partitions)][order_id] = None

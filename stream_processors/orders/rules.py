@@ -85,33 +85,32 @@ def validate(order: Record, passed: set[str], validation: Mapping[str, Any], now
 
 @dataclass
 class CheckProgress:
-    """How far one check has got through one partition's orders: the clock of SPEC §3's time-out.
+    """When one check last answered orders placed up to a given time: the clock of SPEC §3's time-out.
 
-    ``last_answer_ms``: when the check last answered any order (wall clock of the orders
-    processor; a new progress starts at its creation, so a restarted processor gives every check
-    a full time-out before blaming it). ``marks``: (placed_at, when first answered), one per new
-    highest placed_at answered, so both rise: the first mark above an order's placed_at says when
-    the check first answered an order placed after it.
+    ``started_ms``: when the orders processor began watching (a restarted or rebalanced processor
+    gives every check a full time-out before blaming it). ``steps``: (placed_at, answered at)
+    pairs rising in both, so that the last step at or below an order's placed_at says when the
+    check last answered an order placed no later than it.
     """
 
-    last_answer_ms: EpochMillis
-    marks: list[tuple[EpochMillis, EpochMillis]] = field(default_factory=list)
+    started_ms: EpochMillis
+    steps: list[tuple[EpochMillis, EpochMillis]] = field(default_factory=list)
 
     def answered(self, placed_at: EpochMillis, now: EpochMillis) -> None:
-        """The check answered an order placed at ``placed_at``."""
-        self.last_answer_ms = max(self.last_answer_ms, now)
-        if not self.marks or placed_at > self.marks[-1][0]:
-            self.marks.append((placed_at, now))
+        """The check answered an order placed at ``placed_at``, at ``now``."""
+        while self.steps and self.steps[-1][0] >= placed_at:
+            self.steps.pop()  # an answer this recent for an earlier order hides it
+        self.steps.append((placed_at, now))
 
-    def overtaken_at(self, placed_at: EpochMillis) -> EpochMillis | None:
-        """When the check first answered an order placed after ``placed_at``; None if it has not."""
-        i = bisect.bisect_right(self.marks, (placed_at, 2**63))
-        return self.marks[i][1] if i < len(self.marks) else None
+    def last_answer_up_to(self, placed_at: EpochMillis) -> EpochMillis | None:
+        """When the check last answered an order placed at or before ``placed_at``; None if never."""
+        i = bisect.bisect_right(self.steps, (placed_at, 2**63))
+        return self.steps[i - 1][1] if i else None
 
     def forget_before(self, placed_at: EpochMillis) -> None:
-        """Drop marks no undecided order placed at or after ``placed_at`` can need."""
-        i = bisect.bisect_right(self.marks, (placed_at, 2**63))
-        del self.marks[: max(0, i - 1)]
+        """Drop steps no undecided order placed at or after ``placed_at`` can need."""
+        i = bisect.bisect_right(self.steps, (placed_at, 2**63))
+        del self.steps[: max(0, i - 1)]
 
 
 def overdue(
@@ -124,17 +123,16 @@ def overdue(
 ) -> list[str]:
     """The checks whose result for an order is lost rather than late (SPEC §3, updated).
 
-    A missing check is overdue once ``timeout_ms`` passed while it answered nothing (since the
-    order was created, or since its last answer), or since it first answered an order placed
-    after this one. A check still answering orders placed before this one is working through a
-    backlog: it is late, not lost, however long that takes.
+    A missing check's clock runs from the order's creation, and starts again each time the check
+    answers an order placed no later than this one: a check working through earlier orders is
+    late, not lost, however long that takes. One that answers nothing, or only orders placed after
+    this one, is overdue once ``timeout_ms`` has run.
     """
     late = []
     for check in sorted(missing):
         seen = progress[check]
-        idle_since = max(created_ms, seen.last_answer_ms)
-        overtaken = seen.overtaken_at(placed_at)
-        if now - idle_since >= timeout_ms or (overtaken is not None and now - overtaken >= timeout_ms):
+        since = max(created_ms, seen.started_ms, seen.last_answer_up_to(placed_at) or 0)
+        if now - since >= timeout_ms:
             late.append(check)
     return late
 

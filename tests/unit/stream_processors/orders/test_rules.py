@@ -158,17 +158,16 @@ def test_validation_time_out_fails_only_created_orders() -> None:
 TIMEOUT = 30_000
 
 
-def progress(last_answer: int, *answers: tuple[int, int]) -> dict[str, rules.CheckProgress]:
-    """DETAILS with ``answers`` (placed_at, when), the other checks answered just now."""
-    details = rules.CheckProgress(last_answer_ms=last_answer)
+def progress(started: int, *answers: tuple[int, int]) -> dict[str, rules.CheckProgress]:
+    """DETAILS with ``answers`` (placed_at, when); the other checks never matter here."""
+    details = rules.CheckProgress(started_ms=started)
     for placed_at, when in answers:
         details.answered(placed_at, when)
-    fresh = {check: rules.CheckProgress(last_answer_ms=NOW + 10 * TIMEOUT) for check in rules.CHECKS}
-    return {**fresh, "DETAILS": details}
+    return {check: rules.CheckProgress(started_ms=NOW) for check in rules.CHECKS} | {"DETAILS": details}
 
 
 def test_a_check_working_through_earlier_orders_is_late_not_lost() -> None:
-    # created at NOW, placed at NOW; DETAILS keeps answering orders placed before it for 5 minutes
+    # created and placed at NOW; DETAILS answers orders placed before it for 5 minutes
     answers = [(NOW - 1000 + i, NOW + i * 1000) for i in range(300)]
     late = rules.overdue(NOW, NOW, {"DETAILS"}, progress(NOW, *answers), NOW + 300_000, TIMEOUT)
     assert late == []
@@ -180,34 +179,47 @@ def test_a_check_that_answers_nothing_is_overdue_after_the_time_out() -> None:
     assert rules.overdue(NOW, NOW, {"DETAILS"}, seen, NOW + TIMEOUT, TIMEOUT) == ["DETAILS"]
 
 
+def test_a_restarted_processor_gives_each_check_a_full_time_out() -> None:
+    seen = progress(NOW + 60_000)  # watching only since a minute after the order was created
+    assert rules.overdue(NOW, NOW, {"DETAILS"}, seen, NOW + 60_000 + TIMEOUT - 1, TIMEOUT) == []
+    assert rules.overdue(NOW, NOW, {"DETAILS"}, seen, NOW + 60_000 + TIMEOUT, TIMEOUT) == ["DETAILS"]
+
+
 def test_a_check_that_stopped_answering_is_overdue_a_time_out_after_its_last_answer() -> None:
     seen = progress(NOW, (NOW - 5, NOW + 40_000))  # busy with an earlier order until NOW + 40 s
     assert rules.overdue(NOW, NOW, {"DETAILS"}, seen, NOW + 40_000 + TIMEOUT - 1, TIMEOUT) == []
     assert rules.overdue(NOW, NOW, {"DETAILS"}, seen, NOW + 40_000 + TIMEOUT, TIMEOUT) == ["DETAILS"]
 
 
-def test_a_check_that_answered_later_orders_is_overdue_a_time_out_after_it_first_did() -> None:
-    # it keeps answering (so never idle), but from NOW + 1 s only orders placed after this one
-    answers = [(NOW + 1 + i, NOW + 1000 + i * 100) for i in range(1000)]
+def test_a_check_answering_only_later_orders_is_overdue_a_time_out_after_its_last_earlier_answer() -> None:
+    # from NOW + 1 s it keeps answering, but only orders placed after this one
+    answers = [(NOW - 1, NOW + 1000), *((NOW + 1 + i, NOW + 1000 + i * 100) for i in range(1000))]
     seen = progress(NOW, *answers)
     assert rules.overdue(NOW, NOW, {"DETAILS"}, seen, NOW + 1000 + TIMEOUT - 1, TIMEOUT) == []
     assert rules.overdue(NOW, NOW, {"DETAILS"}, seen, NOW + 1000 + TIMEOUT, TIMEOUT) == ["DETAILS"]
 
 
-def test_progress_forgets_marks_no_undecided_order_needs() -> None:
-    seen = rules.CheckProgress(last_answer_ms=NOW)
+def test_answers_out_of_order_keep_the_clock_of_every_later_order_running_again() -> None:
+    # inventory answers per sku partition: an earlier order may be answered after later ones
+    seen = progress(NOW, (NOW + 50, NOW + 1000), (NOW + 10, NOW + 20_000))["DETAILS"]
+    assert seen.last_answer_up_to(NOW + 9) is None
+    assert seen.last_answer_up_to(NOW + 10) == NOW + 20_000
+    assert seen.last_answer_up_to(NOW + 60) == NOW + 20_000  # the later answer hides the earlier one
+    late = rules.overdue(
+        NOW, NOW + 40, {"DETAILS"}, progress(NOW, (NOW + 10, NOW + 20_000)), NOW + 49_999, TIMEOUT
+    )
+    assert late == []
+
+
+def test_progress_forgets_steps_no_undecided_order_needs() -> None:
+    seen = rules.CheckProgress(started_ms=NOW)
     for placed_at in (10, 20, 30, 40):
         seen.answered(placed_at, NOW + placed_at)
-    seen.answered(25, NOW + 99)  # not a new highest: no mark, but the last answer moves
-    assert (seen.marks, seen.last_answer_ms) == (
-        [(10, NOW + 10), (20, NOW + 20), (30, NOW + 30), (40, NOW + 40)],
-        NOW + 99,
-    )
-    assert seen.overtaken_at(25) == NOW + 30
+    assert seen.steps == [(10, NOW + 10), (20, NOW + 20), (30, NOW + 30), (40, NOW + 40)]
     seen.forget_before(25)
-    assert seen.marks == [(20, NOW + 20), (30, NOW + 30), (40, NOW + 40)]
-    assert seen.overtaken_at(25) == NOW + 30
-    assert seen.overtaken_at(40) is None
+    assert seen.steps == [(20, NOW + 20), (30, NOW + 30), (40, NOW + 40)]
+    assert seen.last_answer_up_to(25) == NOW + 20
+    assert seen.last_answer_up_to(19) is None
 
 
 def test_held_requests_expire_one_by_one_after_the_hold_time() -> None:
