@@ -35,6 +35,7 @@ class Figure(TypedDict):
     anchor: str | None
     ratio: float | None
     detail: NotRequired[list[dict[str, Any]]]
+    breakdown: NotRequired[dict[str, float]]  # the value's parts (median of runs each), e.g. per process
 
 
 def figure(
@@ -44,6 +45,7 @@ def figure(
     anchor: str | None = None,
     anchor_value: float | None = None,
     detail: list[dict[str, Any]] | None = None,
+    breakdown: dict[str, float] | None = None,
 ) -> Figure:
     """A figure whose value is the median of ``runs``; ratio = value / anchor_value when given."""
     value = median_of(list(runs))
@@ -58,6 +60,8 @@ def figure(
     )
     if detail is not None:
         made["detail"] = detail
+    if breakdown is not None:
+        made["breakdown"] = breakdown
     return made
 
 

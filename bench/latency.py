@@ -16,6 +16,7 @@ import json
 import statistics
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -25,6 +26,7 @@ from bench.common import percentile
 CUSTOMERS = 400  # spreads the fraud limit: no order of this test may fail
 MAX_ORDERS_PER_RUN = 600
 DRAIN_S = 60.0
+OVERRUN_S = 90.0  # the load outlasts ``seconds`` by at most this much, waiting for ``during()``
 RATES = (20.0, 200.0, 1000.0)
 
 
@@ -59,8 +61,23 @@ async def listen(
                         all_in.set()
 
 
-async def offer(ingest_url: str, query_url: str, rate: float, seconds: float) -> dict[str, Any]:
-    """Offer ``rate`` orders/s for ``seconds``; latency percentiles of the orders that validated."""
+async def offer(
+    ingest_url: str,
+    query_url: str,
+    rate: float,
+    seconds: float,
+    during: Callable[[], Awaitable[object]] | None = None,
+    max_in_flight: int | None = None,
+) -> dict[str, Any]:
+    """Offer ``rate`` orders/s for ``seconds``; latency percentiles of the orders that validated.
+
+    ``during()``, if given, starts with the first order (after seeding) and the load goes on at the
+    same rate until it has returned as well, ``OVERRUN_S`` at the most (``bench.steady`` measures a
+    window of steady load so). With ``max_in_flight``, an order falling due while that many POSTs
+    are unanswered is not sent but counted as ``skipped``: the client then stays on time instead of
+    queueing ever more requests (httpx's pool spends time quadratic in its queue, and the generator
+    would become what is measured).
+    """
     run = uuid.uuid4().hex[:6]
     async with httpx.AsyncClient(
         base_url=ingest_url, timeout=30, limits=httpx.Limits(max_connections=256)
@@ -69,11 +86,13 @@ async def offer(ingest_url: str, query_url: str, rate: float, seconds: float) ->
         sent: dict[str, float] = {}
         done: dict[str, float] = {}
         unanswered: list[str] = []  # the connection broke before an answer: not counted as sent
+        in_flight, skipped = 0, 0
         stop, all_in = asyncio.Event(), asyncio.Event()
         listener = asyncio.create_task(listen(query_url, sent, done, stop, all_in))
         await asyncio.sleep(1)  # the stream is open before the first order
 
         async def post(i: int) -> None:
+            nonlocal in_flight
             order_id = f"lat-{run}-{i}"
             body = {
                 "order_id": order_id,
@@ -88,15 +107,26 @@ async def offer(ingest_url: str, query_url: str, rate: float, seconds: float) ->
                 del sent[order_id]
                 unanswered.append(order_id)
                 return
+            finally:
+                in_flight -= 1
             response.raise_for_status()
 
         start, tasks, i = time.perf_counter(), [], 0
-        while (elapsed := time.perf_counter() - start) < seconds:
+        alongside = asyncio.ensure_future(during()) if during else None
+        while (elapsed := time.perf_counter() - start) < seconds or (
+            alongside is not None and not alongside.done() and elapsed < seconds + OVERRUN_S
+        ):
             while i < int(elapsed * rate) + 1:
-                tasks.append(asyncio.create_task(post(i)))
+                if max_in_flight is not None and in_flight >= max_in_flight:
+                    skipped += 1
+                else:
+                    in_flight += 1
+                    tasks.append(asyncio.create_task(post(i)))
                 i += 1
             await asyncio.sleep(0.002)
         await asyncio.gather(*tasks)
+        if alongside:
+            await alongside  # its failure is the run's
         stop.set()  # from now on the listener says when every order is in
         if len(done) < len(sent):
             try:
@@ -109,6 +139,7 @@ async def offer(ingest_url: str, query_url: str, rate: float, seconds: float) ->
     return {
         "offered_per_s": rate,
         "sent": len(sent),
+        "skipped": skipped,
         "validated": len(done),
         "unanswered": len(unanswered),
         "p50_ms": percentile(latencies, 50),

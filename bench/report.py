@@ -40,7 +40,19 @@ def markdown(facts: dict[str, Any], figures: list[dict[str, Any]]) -> str:
             f"| {f['name']} | {_cell(f['value'])} | {f.get('unit', '')} | {f.get('anchor') or ''} "
             f"| {_cell(f.get('ratio'))} | {runs} |"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + breakdowns(figures)) + "\n"
+
+
+def breakdowns(figures: list[dict[str, Any]]) -> list[str]:
+    """Lines giving the parts of each figure that has them (per process, per request type...)."""
+    parted = [f for f in figures if f.get("breakdown")]
+    if not parted:
+        return []
+    lines = ["", "Parts of the figures above (each the median of the runs, largest first):", ""]
+    for f in parted:
+        parts = ", ".join(f"{name} {_cell(value)}" for name, value in f["breakdown"].items())
+        lines.append(f"- {f['name']} ({f.get('unit', '')}): {parts}")
+    return lines
 
 
 def _bars(names: list[str], values: list[float], xlabel: str, file: str, unity: bool = False) -> Path:

@@ -1,17 +1,38 @@
-"""Resident memory of every service process and of the broker (psutil)."""
+"""Resident memory and CPU time of every service process and of the broker (psutil)."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 
 import psutil
 
-from infra.local_kafka.layout import single_spec
+from infra.local_kafka.layout import NodeSpec, single_spec
 
 
-def broker_pid() -> int:
-    """The local single broker's JVM."""
-    return int(single_spec().pid_file.read_text().strip())
+def broker_pid(spec: NodeSpec | None = None) -> int:
+    """The JVM of the local single broker (or of the lone node ``spec``)."""
+    return int((spec or single_spec()).pid_file.read_text().strip())
+
+
+class CpuMeter:
+    """CPU seconds (user + system) that named processes spent between two points, via psutil."""
+
+    def __init__(self, pids: Mapping[str, int]) -> None:
+        self._procs = {name: psutil.Process(pid) for name, pid in pids.items()}
+        self._start = self._now()
+
+    def _now(self) -> dict[str, float]:
+        return {name: sum(p.cpu_times()[:2]) for name, p in self._procs.items()}
+
+    def seconds(self) -> dict[str, float]:
+        """CPU seconds each process spent since construction."""
+        now = self._now()
+        return {name: now[name] - self._start[name] for name in now}
+
+    def ms_per(self, units: int) -> dict[str, float]:
+        """Milliseconds of CPU per unit of work since construction, per process."""
+        return {name: round(s * 1000 / max(units, 1), 2) for name, s in self.seconds().items()}
 
 
 def rss_mib(pid: int) -> float:

@@ -3,6 +3,9 @@
 ``start --secure`` starts a fresh SASL_SSL node with one SCRAM user (``shopstream``, random
 password) and writes the ``KAFKA_*`` settings reaching it to ``<node dir>/client.env`` (mode 0600);
 the password is never printed.
+
+``SHOPSTREAM_LOCAL_KAFKA_PORT`` moves the single node to another port (with data of its own);
+``SHOPSTREAM_LOCAL_KAFKA_JMX_PORT`` starts it with remote JMX on 127.0.0.1 at that port (off by default).
 """
 
 from __future__ import annotations

@@ -41,9 +41,10 @@ class NodeStatus:
 
 
 def _ports_free(spec: NodeSpec, wait_s: float = PORT_FREE_WAIT_S) -> bool:
-    """Return True once neither of the node's ports accepts connections (waiting up to wait_s)."""
+    """Return True once none of the node's ports accepts connections (waiting up to wait_s)."""
     deadline = time.monotonic() + wait_s
-    while process.port_open(spec.broker_port) or process.port_open(spec.controller_port):
+    ports = [spec.broker_port, spec.controller_port, *([spec.jmx_port] if spec.jmx_port else [])]
+    while any(process.port_open(port) for port in ports):
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.1)
@@ -55,14 +56,20 @@ def _needs_launch(spec: NodeSpec) -> bool:
     pid = process.live_pid(spec)
     if pid is None:
         if not _ports_free(spec):
+            jmx = f" or JMX port {spec.jmx_port}" if spec.jmx_port else ""
             raise LocalKafkaError(
-                f"{spec.name}: port {spec.broker_port} or {spec.controller_port} is already in use "
+                f"{spec.name}: port {spec.broker_port} or {spec.controller_port}{jmx} is already in use "
                 f"by a process this launcher did not start"
             )
         return True
     if not node.config_is_current(spec):
         raise LocalKafkaError(
             f"{spec.name} (pid {pid}) runs with an older {spec.properties_file.name}; stop it first"
+        )
+    if not process.runs_with(pid, spec.jmx_flags()):
+        raise LocalKafkaError(
+            f"{spec.name} (pid {pid}) runs without JMX on port {spec.jmx_port}; stop it first "
+            f"or unset SHOPSTREAM_LOCAL_KAFKA_JMX_PORT"
         )
     if process.process_state(pid) == "T":
         log.info("%s (pid %d) was suspended; sending SIGCONT", spec.name, pid)
@@ -129,9 +136,9 @@ def cluster_bootstrap() -> str:
     return bootstrap_of(cluster_specs())
 
 
-def start_single(timeout: float = START_TIMEOUT_S) -> str:
-    """Start (or reuse) the single dev node and return its bootstrap string."""
-    spec = single_spec()
+def start_single(timeout: float = START_TIMEOUT_S, spec: NodeSpec | None = None) -> str:
+    """Start (or reuse) the single dev node (or the lone node ``spec``) and return its bootstrap string."""
+    spec = spec or single_spec()
     _start([spec], {spec.node_id}, timeout)
     return spec.bootstrap
 
@@ -143,9 +150,9 @@ def start_cluster(timeout: float = START_TIMEOUT_S) -> str:
     return bootstrap_of(specs)
 
 
-def stop_single(timeout: float = STOP_TIMEOUT_S) -> None:
-    """Stop the single dev node if it runs."""
-    _stop([single_spec()], timeout)
+def stop_single(timeout: float = STOP_TIMEOUT_S, spec: NodeSpec | None = None) -> None:
+    """Stop the single dev node (or the lone node ``spec``) if it runs."""
+    _stop([spec or single_spec()], timeout)
 
 
 def stop_cluster(timeout: float = STOP_TIMEOUT_S) -> None:
@@ -153,9 +160,9 @@ def stop_cluster(timeout: float = STOP_TIMEOUT_S) -> None:
     _stop(cluster_specs(), timeout)
 
 
-def reset_single() -> None:
-    """Stop the single node and delete its data."""
-    _reset([single_spec()])
+def reset_single(spec: NodeSpec | None = None) -> None:
+    """Stop the single node (or the lone node ``spec``) and delete its data."""
+    _reset([spec or single_spec()])
 
 
 def reset_cluster() -> None:
@@ -163,9 +170,9 @@ def reset_cluster() -> None:
     _reset(cluster_specs())
 
 
-def status_single() -> list[NodeStatus]:
-    """Return the status of the single node."""
-    return [_status(single_spec())]
+def status_single(spec: NodeSpec | None = None) -> list[NodeStatus]:
+    """Return the status of the single node (or the lone node ``spec``)."""
+    return [_status(spec or single_spec())]
 
 
 def status_cluster() -> list[NodeStatus]:

@@ -65,6 +65,27 @@ class NodeSpec:
     heap: tuple[str, ...]
     settings: Mapping[str, str]
     sasl_ssl_port: int | None = None
+    jmx_port: int | None = None  # opt-in: remote JMX on loopback (no auth, no TLS), None = off
+
+    @property
+    def jmx_url(self) -> str | None:
+        """Return the JMX service URL of the node (for JmxTool, jconsole), if it exposes JMX."""
+        if self.jmx_port is None:
+            return None
+        return f"service:jmx:rmi:///jndi/rmi://{HOST}:{self.jmx_port}/jmxrmi"
+
+    def jmx_flags(self) -> list[str]:
+        """Return the JVM flags exposing JMX on ``HOST:jmx_port`` only (registry and RMI on one port)."""
+        if self.jmx_port is None:
+            return []
+        return [
+            f"-Dcom.sun.management.jmxremote.port={self.jmx_port}",
+            f"-Dcom.sun.management.jmxremote.rmi.port={self.jmx_port}",
+            f"-Dcom.sun.management.jmxremote.host={HOST}",
+            f"-Djava.rmi.server.hostname={HOST}",
+            "-Dcom.sun.management.jmxremote.authenticate=false",
+            "-Dcom.sun.management.jmxremote.ssl=false",
+        ]
 
     @property
     def bootstrap(self) -> str:
@@ -167,9 +188,15 @@ def lib_dir() -> Path:
 
 def _env_port(name: str, default: int) -> int:
     """Read a base port from the environment, validating its range."""
+    port = _env_optional_port(name)
+    return default if port is None else port
+
+
+def _env_optional_port(name: str) -> int | None:
+    """Read a port from the environment (None when unset or empty), validating its range."""
     raw = os.environ.get(name, "").strip()
     if not raw:
-        return default
+        return None
     try:
         port = int(raw)
     except ValueError as exc:
@@ -184,14 +211,28 @@ def _dir_name(stem: str, port: int, default: int) -> str:
     return stem if port == default else f"{stem}-{port}"
 
 
-def single_spec() -> NodeSpec:
-    """Return the spec of the single dev node (controller on broker port + 1, data in kafka/single)."""
-    port = _env_port("SHOPSTREAM_LOCAL_KAFKA_PORT", DEFAULT_SINGLE_PORT)
-    return _lone_node("single", port, DEFAULT_SINGLE_PORT, ("-Xms512m", "-Xmx1g"))
+def single_spec(port: int | None = None, jmx_port: int | None = None) -> NodeSpec:
+    """Return the spec of the single dev node (controller on broker port + 1, data in kafka/single).
+
+    ``port`` defaults to ``SHOPSTREAM_LOCAL_KAFKA_PORT`` (else 9092); another port gets a data
+    directory of its own (kafka/single-<port>). JMX is opt-in: ``jmx_port``, else
+    ``SHOPSTREAM_LOCAL_KAFKA_JMX_PORT``; unset, the JVM exposes no JMX port.
+    """
+    if port is None:
+        port = _env_port("SHOPSTREAM_LOCAL_KAFKA_PORT", DEFAULT_SINGLE_PORT)
+    if jmx_port is None:
+        jmx_port = _env_optional_port("SHOPSTREAM_LOCAL_KAFKA_JMX_PORT")
+    heap = ("-Xms512m", "-Xmx1g")
+    return _lone_node("single", port, DEFAULT_SINGLE_PORT, heap, jmx_port=jmx_port)
 
 
 def _lone_node(
-    name: str, port: int, default_port: int, heap: tuple[str, ...], sasl_ssl_port: int | None = None
+    name: str,
+    port: int,
+    default_port: int,
+    heap: tuple[str, ...],
+    sasl_ssl_port: int | None = None,
+    jmx_port: int | None = None,
 ) -> NodeSpec:
     """A node that is its own one-voter quorum: controller on ``port`` + 1, data in kafka/<name>."""
     directory = kafka_dir() / _dir_name(name, port, default_port)
@@ -206,6 +247,7 @@ def _lone_node(
         heap=heap,
         settings=_SINGLE,
         sasl_ssl_port=sasl_ssl_port,
+        jmx_port=jmx_port,
     )
 
 

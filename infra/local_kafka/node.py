@@ -41,9 +41,9 @@ def jvm_command(spec: NodeSpec, main_class: str, *args: str, tool: bool = False)
     """Return the java argv running main_class with the node's heap (or a small tool heap) and logging."""
     if tool:
         memory = ["-Xmx256m", "-XX:TieredStopAtLevel=1"]
-    else:
+    else:  # the node itself: its heap, GC log and (opt-in) JMX port; never a tool, which would take it
         gc_log = f"-Xlog:gc*:file={spec.log_dir / 'gc.log'}:time,tags:filecount=3,filesize=10M"
-        memory = [*spec.heap, *JVM_FLAGS, gc_log]
+        memory = [*spec.heap, *JVM_FLAGS, gc_log, *spec.jmx_flags()]
     return [
         java_executable(), *memory, "-Djava.awt.headless=true",
         f"-Dkafka.logs.dir={spec.log_dir}", f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",

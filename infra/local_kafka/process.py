@@ -83,6 +83,12 @@ def _is_node_process(pid: int, spec: NodeSpec) -> bool:
     return _matches(_cmdline(pid), spec)
 
 
+def runs_with(pid: int, flags: list[str]) -> bool:
+    """Return True if every one of ``flags`` is on pid's command line."""
+    argv = _cmdline(pid)
+    return all(flag.encode() in argv for flag in flags)
+
+
 def _find_orphan(spec: NodeSpec) -> int | None:
     """Return the pid of a live JVM for this node that has no (valid) pid file, if any."""
     for entry in Path("/proc").iterdir():

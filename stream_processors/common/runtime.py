@@ -49,7 +49,7 @@ from schemas.serdes import decode_waiting_for_registry
 from stream_processors.common.dead_letters import DeadLetters, is_transient
 from stream_processors.common.partitions import partition_of, wrong_partition_reason
 from stream_processors.common.settings import ProcessorSettings
-from stream_processors.common.transport import LedgerConsumer
+from stream_processors.common.transport import DrainingProducer, LedgerConsumer
 
 log = logging.getLogger(__name__)
 RETRY_S = 1.0
@@ -337,6 +337,9 @@ class BatchRunner:
         pending = [*batch.outputs, *batch.views.values()]
         while pending:
             handed = [await self._hand(out) for out in pending]  # in order: one partition keeps it
+            producer = getattr(self.app, "producer", None)
+            if isinstance(producer, DrainingProducer):
+                await producer.send_now()  # one request per broker, not one per partition
             results = await asyncio.gather(*handed, return_exceptions=True)
             failed = []
             counts: Counter[str] = Counter()
