@@ -2,9 +2,10 @@
 
 Sections run one after another on the local broker: serde, broker anchors, a whole system for
 ingestion, query and end-to-end latency (RSS sampled at rest and under load), then processing
-throughput against a raw aiokafka loop and Quix Streams. Last, steady load (``bench.steady``): CPU and
-Kafka requests per order and POST→VALIDATED latency at 20 and 100 orders/s, on a broker of its own
-with JMX (the shared one has none, and other clients).
+throughput against a raw aiokafka loop and Quix Streams, and a burst of orders through ``:batch``
+(``bench.burst``: all decided by the checks, none by the time-out). Last, steady load
+(``bench.steady``): CPU and Kafka requests per order and POST→VALIDATED latency at 20 and 100
+orders/s, on a broker of its own with JMX (the shared one has none, and other clients).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def main() -> int:
     started = time.monotonic()
     bootstrap = local_kafka.start_single()
     registry = local_registry.start() + local_registry.CCOMPAT_PATH
-    from bench import broker, processing, steady
+    from bench import broker, burst, processing, steady
     from bench.common import machine_facts
 
     facts = {**machine_facts(), "runs": runs}
@@ -79,6 +80,8 @@ def main() -> int:
     figures += [dict(f) for f in system]
     log.info("processing throughput and anchors")
     figures += [dict(f) for f in processing.run(bootstrap, registry, runs)]
+    log.info("a burst through :batch, decided by the checks")
+    figures += [dict(f) for f in burst.run(bootstrap, registry, 1)]
     log.info("steady load on a broker of its own: CPU and Kafka requests per order, latency")
     figures += [dict(f) for f in steady.run(registry, runs, args.quick)]
     written = report.write(facts, figures, {"rss": rss, "seconds": round(time.monotonic() - started)})
