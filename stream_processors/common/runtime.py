@@ -194,7 +194,10 @@ class BatchRunner:
         if isinstance(consumer, LedgerConsumer) and self not in consumer.readers:
             consumer.readers.append(self)
         while True:
-            events = await self._next_events(channel)
+            try:
+                events = await self._next_events(channel)
+            except StopAsyncIteration:
+                return  # the worker is stopping: its channel is closed
             self._busy = True
             try:
                 await self.process(self._admitted(events))
