@@ -196,11 +196,9 @@ class BatchRunner:
         while True:
             try:
                 events = await self._next_events(channel)
+                await self.process(self._admitted(events))
             except StopAsyncIteration:
                 return  # the worker is stopping: its channel is closed
-            self._busy = True
-            try:
-                await self.process(self._admitted(events))
             finally:
                 self._busy = False
 
@@ -208,6 +206,7 @@ class BatchRunner:
         """The events queued for the agent: at least one, at most ``batch_size``."""
         queue = channel.queue
         events = [await channel.__anext__()]
+        self._busy = True  # events in hand from here on: not idle while waiting for more
         self._drain(queue, events)
         if len(events) < self.batch_size and self.batch_wait_s > 0:
             await asyncio.sleep(self.batch_wait_s)

@@ -11,9 +11,10 @@ the hole is one offset wide (``min(acked) - committed > 1``). Two pieces close t
    seek, and commits the ledger's commit point. Before each commit it fetches again the partitions
    the ledger says were dropped. It overrides four Faust members: ``_to_message`` (records handed
    out), ``ack``, ``_new_offset`` (the commit point) and ``seek_to_committed``/``seek`` (public);
-   ``tests/unit/stream_processors/common/test_faust_canary.py`` and the ``handed out``/``processed``
-   counters checked in ``tests/integration/stream_processors/test_dead_letters.py`` fail when a Faust
-   upgrade stops calling them.
+   the canary ``test_ledger_faust_hooks`` (``tests/unit/stream_processors/common/test_runtime.py``)
+   and the handed-out and processed counters checked in
+   ``tests/integration/stream_processors/test_dead_letters.py`` fail when a Faust upgrade stops
+   calling them.
 2. **The commit waits for table writes.** Table writes are queued in a buffer, and Faust's flush
    before a commit gives up once nothing was sent for 0.1 s. :class:`DrainingProducer` flushes only
    when every queued message is with the Kafka client, and then waits for the brokers, so a commit
