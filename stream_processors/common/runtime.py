@@ -142,7 +142,8 @@ def set_current_event(event: EventT[bytes] | None) -> None:
     """Make ``event`` Faust's current event: table writes then go to its changelog partition.
 
     Faust's tables find the partition of a write through this context variable, which only its
-    stream iterator sets (``faust.streams._current_event``, faust-streaming 0.15); the canary test
+    stream iterator sets (``faust.streams._current_event``, faust-streaming 0.15; a write without it
+    fails, as faust-streaming/faust#522 found for the periodic flush); the canary test
     ``test_runtime_faust_hooks`` fails when an upgrade renames it.
     """
     faust_streams._current_event.set(None if event is None else weakref.ref(event))  # noqa: SLF001

@@ -2,9 +2,11 @@
 
 The fault tests found events Faust committed without processing (orders acknowledged over HTTP
 that never reached ``orders``, a payment that never counted). Faust drops fetched events around a
-rebalance, and a batch fetched before a seek-back can be handed on after it; its own commit then
-moves past what was not processed when it does not know the committed offset (none yet, or 0) or
-the hole is one offset wide (``min(acked) - committed > 1``). Two pieces close that:
+rebalance (faust-streaming/faust#216, robinhood/faust#115 "DROPPED MESSAGE ROFF", #604), and a
+batch fetched before a seek-back can be handed on after it; its own commit then moves past what was
+not processed when it does not know the committed offset (none yet, or 0) or the hole is one
+offset wide (``min(acked) - committed > 1``, the edge left by faust-streaming/faust#313, which
+fixed #312). Two pieces close that:
 
 1. :class:`LedgerConsumer` reports to an :class:`~stream_processors.common.ledger.OffsetLedger`
    (a pure core with property tests) every record it hands out, every record processed and every
@@ -16,10 +18,11 @@ the hole is one offset wide (``min(acked) - committed > 1``). Two pieces close t
    ``tests/integration/stream_processors/test_dead_letters.py`` fail when a Faust upgrade stops
    calling them.
 2. **The commit waits for table writes.** Table writes are queued in a buffer, and Faust's flush
-   before a commit gives up once nothing was sent for 0.1 s. :class:`DrainingProducer` flushes only
-   when every queued message is with the Kafka client, and then waits for the brokers, so a commit
-   never covers a table write that can still be lost. Outputs are acknowledged before their batch
-   is acked (``runtime``): the commit is one ordered step, outputs and table writes first, then offsets.
+   before a commit (faust-streaming/faust#273) gives up once nothing was sent for 0.1 s.
+   :class:`DrainingProducer` flushes only when every queued message is with the Kafka client, and
+   then waits for the brokers, so a commit never covers a table write that can still be lost.
+   Outputs are acknowledged before their batch is acked (``runtime``): the commit is one ordered
+   step, outputs and table writes first, then offsets.
 """
 
 from __future__ import annotations
