@@ -74,6 +74,7 @@ def make_app(service: str, settings: ProcessorSettings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         producer_linger=settings.linger_ms / 1000,
+        broker_commit_interval=settings.commit_interval_s,
         web_enabled=True,
         web_port=settings.web_port,
         web_bind=settings.web_host,

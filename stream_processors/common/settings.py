@@ -58,6 +58,13 @@ class ProcessorSettings(ServiceSettings):
         description="keys per table whose partition Faust remembers (about 150 bytes each); a key not "
         "in it is looked up in every partition's database (1,000 cost the soak's latency)",
     )
+    commit_interval_s: float = Field(
+        default=2.8,
+        gt=0,
+        validation_alias=AliasChoices("PROCESSOR_COMMIT_INTERVAL_S"),
+        description="how often processed offsets are committed (Faust's default): one OffsetCommit "
+        "request per worker each time, after the pre-commit flush",
+    )
     linger_ms: float = Field(
         default=5.0,
         ge=0,
