@@ -6,9 +6,10 @@ and asks it two things, the commit point of a partition and which partitions to 
 Per partition it keeps the *commit point* (every offset below was processed or is absent from the
 log), the offsets handed out and not yet processed, the offsets processed above the commit point,
 and the ranges the log does not have (compaction, transaction markers). An offset counts as absent
-only when the fetch jumped over it, reading on from a known position; right after a seek the
-position is unknown until a record comes, because a batch fetched before the seek can still be
-handed out after it (faust-streaming's fetch loop, see ``transport``).
+only when the fetch jumped over it, reading on from a known position; right after a seek or an
+assignment the position is unknown until a record comes, because a batch fetched before can still
+be handed out after it (faust-streaming's fetch loop, see ``transport``), and a record handed out
+inside a range taken for absent voids that range.
 
 Faust drops events it fetched (around a rebalance, or a batch fetched before a seek-back), so an
 offset handed out may never be processed. The ledger then asks for the partition to be fetched
@@ -49,6 +50,9 @@ class PartitionLedger:
         """The consumer handed ``offset`` to the framework."""
         if self.expected is not None and offset > self.expected:
             self.absent[self.expected] = offset  # fetched on from a known position: not in the log
+        elif self.absent:
+            # a record inside a range taken for absent proves the range wrong: forget it
+            self.absent = {s: e for s, e in self.absent.items() if not s <= offset < e}
         self.expected = offset + 1
         if offset >= self.commit_point and offset not in self.processed:
             self.pending.add(offset)
@@ -96,8 +100,13 @@ class OffsetLedger(Generic[TP]):
         self.partitions: dict[TP, PartitionLedger] = {}
 
     def assign(self, tp: TP, committed: int) -> None:
-        """``tp`` starts over at ``committed`` (its committed offset, or the start of its log)."""
-        self.partitions[tp] = PartitionLedger(commit_point=committed, expected=committed)
+        """``tp`` starts over at ``committed`` (its committed offset, or the start of its log).
+
+        Where the fetch stands is unknown until a record comes: Faust can hand out a batch fetched
+        at the old position after the rebalance (it takes the generation once the fetch returned),
+        and a jump from ``committed`` to it is no gap in the log.
+        """
+        self.partitions[tp] = PartitionLedger(commit_point=committed, expected=None)
 
     def revoke(self, tps: Iterable[TP]) -> None:
         """Forget partitions this consumer no longer owns."""
