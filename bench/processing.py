@@ -16,8 +16,8 @@ warm-up.
 Profiling a drain (py-spy) put the largest share of every processor's samples in socket writes of
 produce requests, one per record: Faust's producer defaults to no linger. The fix is the
 processors' producer linger (``PROCESSOR_LINGER_MS``); the hop is measured with it off (before)
-and at its default (after), in the same run. Since the batch runtime (2026-11-29) a batch's
-outputs go out together (``DrainingProducer.send_now``); the lifecycle runs at the defaults. Each
+and at its default (after), in the same run. Since the batch runtime (2026-11-29) the lifecycle
+runs at the defaults. Each
 lifecycle run records the CPU milliseconds every service and the broker spent per validated
 order (``orders`` is restarted per run, so its figure includes its start-up).
 

@@ -23,7 +23,7 @@ from schemas.serdes import Serdes
 from schemas.topics import TopicSpec
 from stream_processors.common.codecs import avro_codec
 from stream_processors.common.settings import ProcessorSettings
-from stream_processors.common.transport import LedgerTransport
+from stream_processors.common.transport import PythonAckStream, RebalanceSafeTransport
 from stream_processors.common.web import install_pages
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def _credentials(kafka: KafkaSettings) -> Any:
 
 
 class App(faust.App):
-    """A Faust app that never commits past an event it did not process (``transport``, ``ledger``)."""
+    """A Faust app that never commits past an event it did not process (see ``transport``)."""
 
     #: options of every table's store (``ProcessorSettings.store_options``); replaced, never mutated
     store_options: Mapping[str, Any] = MappingProxyType({})
@@ -53,7 +53,7 @@ class App(faust.App):
     service_name: str = ""
 
     def _new_transport(self) -> TransportT:
-        return LedgerTransport(self.conf.broker_consumer, self)
+        return RebalanceSafeTransport(self.conf.broker_consumer, self)
 
 
 def make_app(service: str, settings: ProcessorSettings) -> faust.App:
@@ -83,6 +83,7 @@ def make_app(service: str, settings: ProcessorSettings) -> faust.App:
         table_key_index_size=settings.key_index_size,
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.heartbeat_s,
+        Stream=PythonAckStream,
     )
     app.store_options = settings.store_options()
     app.service_name = service

@@ -49,7 +49,6 @@ from schemas.serdes import decode_waiting_for_registry
 from stream_processors.common.dead_letters import DeadLetters, is_transient
 from stream_processors.common.partitions import partition_of, wrong_partition_reason
 from stream_processors.common.settings import ProcessorSettings
-from stream_processors.common.transport import DrainingProducer, LedgerConsumer
 
 log = logging.getLogger(__name__)
 RETRY_S = 1.0
@@ -191,15 +190,14 @@ class BatchRunner:
         """Process the agent's events forever, one batch at a time."""
         channel: Any = stream.channel  # the agent's channel iterator, whose queue Faust's conductor fills
         self._queue = channel.queue
-        consumer = self.app.consumer
-        if isinstance(consumer, LedgerConsumer) and self not in consumer.readers:
-            consumer.readers.append(self)
         while True:
             try:
                 events = await self._next_events(channel)
                 await self.process(self._admitted(events))
             except StopAsyncIteration:
-                return  # the worker is stopping: its channel is closed
+                if self.app.should_stop or stream.should_stop:
+                    return  # the worker is stopping: its channel is closed
+                raise  # Faust closed the stream otherwise (a rebalance): its supervisor restarts the agent
             finally:
                 self._busy = False
 
@@ -340,9 +338,6 @@ class BatchRunner:
         pending = [*batch.outputs, *batch.views.values()]
         while pending:
             handed = [await self._hand(out) for out in pending]  # in order: one partition keeps it
-            producer = getattr(self.app, "producer", None)
-            if isinstance(producer, DrainingProducer):
-                await producer.send_now()  # one request per broker, not one per partition
             results = await asyncio.gather(*handed, return_exceptions=True)
             failed = []
             counts: Counter[str] = Counter()

@@ -561,23 +561,3 @@ async def test_runtime_faust_hooks() -> None:
     channel.queue.put_nowait(cast(Any, fake))
     assert await channel.__anext__() is cast(Any, fake)
     assert channel.queue.empty()
-
-
-async def test_ledger_faust_hooks() -> None:
-    """Canary: the Faust members the offset ledger's consumer adapter overrides or reads still exist.
-
-    ``transport.LedgerConsumer`` overrides ``_to_message`` (records handed out), ``ack``,
-    ``_new_offset`` (the commit point), ``seek`` and ``seek_to_committed``, and trims Faust's own
-    ``_acked``/``_acked_index``; the integration test of dead letters checks that a real worker
-    calls them (its handed-out and processed counters move).
-    """
-    from faust.transport.drivers import aiokafka as driver
-
-    for name in ("_to_message", "ack", "_new_offset", "seek", "seek_to_committed", "commit"):
-        assert callable(getattr(driver.Consumer, name)), name
-    app = faust.App(f"canary-{uuid.uuid4().hex[:8]}", broker="kafka://127.0.0.1:1", store="memory://")
-    consumer = app.consumer
-    assert isinstance(consumer, driver.Consumer)
-    assert isinstance(consumer._acked, dict)
-    assert isinstance(consumer._acked_index, dict)
-    assert isinstance(app.tables.changelog_topics, set)
