@@ -16,8 +16,3 @@ LAG = Gauge("shopstream_consumer_lag", "Records behind the end offsets", ["servi
 PROCESSING_SECONDS = Histogram(
     "shopstream_processing_seconds", "Time to apply one record", ["service", "topic"]
 )
-REFERENCE_CATCH_UPS = Counter(
-    "shopstream_reference_catch_ups_total",
-    "Reads of a reference topic up to its end offsets before deciding (SPEC §3 reference data first)",
-    ["service", "topic"],
-)

@@ -13,6 +13,7 @@ from typing import Any, cast
 
 import faust
 from aiokafka.errors import KafkaError
+from aiokafka.partitioner import DefaultPartitioner
 from faust.types import TopicT, TransportT
 
 from infra.settings import KafkaSettings
@@ -49,8 +50,6 @@ class App(faust.App):
 
     #: options of every table's store (``ProcessorSettings.store_options``); replaced, never mutated
     store_options: Mapping[str, Any] = MappingProxyType({})
-    #: the service's name (``orders``, ...): the ``service`` label of its metrics
-    service_name: str = ""
 
     def _new_transport(self) -> TransportT:
         return RebalanceSafeTransport(self.conf.broker_consumer, self)
@@ -74,7 +73,6 @@ def make_app(service: str, settings: ProcessorSettings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         producer_linger=settings.linger_ms / 1000,
-        broker_commit_interval=settings.commit_interval_s,
         web_enabled=True,
         web_port=settings.web_port,
         web_bind=settings.web_host,
@@ -86,7 +84,6 @@ def make_app(service: str, settings: ProcessorSettings) -> faust.App:
         Stream=PythonAckStream,
     )
     app.store_options = settings.store_options()
-    app.service_name = service
     return app
 
 
@@ -166,6 +163,14 @@ def prepared_serdes(app: faust.App, settings: ProcessorSettings, writes: Iterabl
                 raise
             log.warning("schema registry not answering yet", extra={"url": settings.registry.registry_url})
             time.sleep(1)
+
+
+def partition_of(key: str, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives ``key``: where its state lives."""
+    return int(_PARTITIONER(key.encode(), list(range(partitions)), list(range(partitions))))
+
+
+_PARTITIONER = DefaultPartitioner()
 
 
 def precreate(kafka: KafkaSettings, name: str, config: dict[str, str]) -> None:
