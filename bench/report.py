@@ -6,11 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
-
 RESULTS = Path(__file__).with_name("results")
 README = Path(__file__).resolve().parent.parent / "README.md"
 README_START = "<!-- bench:start (written by make bench) -->"
@@ -56,7 +51,15 @@ def breakdowns(figures: list[dict[str, Any]]) -> list[str]:
 
 
 def _bars(names: list[str], values: list[float], xlabel: str, file: str, unity: bool = False) -> Path:
-    """One horizontal bar chart under bench/results/; ``unity`` draws the line at 1.0."""
+    """One horizontal bar chart under bench/results/; ``unity`` draws the line at 1.0.
+
+    matplotlib (the ``bench`` extra) is imported here, so the tables need only the ``dev`` extra.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(10, 0.5 + 0.45 * len(names)))
     ax.barh(names, values)
     if unity:

@@ -81,7 +81,6 @@ def test_figures_carry_medians_and_breakdowns() -> None:
 
 
 def test_the_report_lists_breakdowns_under_the_table() -> None:
-    pytest.importorskip("matplotlib")
     from bench.report import markdown
 
     figure = {
