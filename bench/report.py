@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,93 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+@dataclass(frozen=True)
+class Target:
+    """A figure the processors are held to (issue 12), found by the start of its name."""
+
+    label: str
+    figure: str  # the start of the figure's name
+    at_least: float | None = None
+    at_most: float | None = None
+    before: str = ""  # as measured before issue 12 (the issue's "now")
+    ratio: bool = False  # held to the figure's ratio to its anchor, not its value
+
+    def met(self, value: float) -> bool:
+        """Whether ``value`` meets the target."""
+        low = self.at_least is None or value >= self.at_least
+        return low and (self.at_most is None or value <= self.at_most)
+
+    @property
+    def wanted(self) -> str:
+        """The target as the table shows it."""
+        return f"≥ {self.at_least:g}" if self.at_least is not None else f"≤ {self.at_most:g}"
+
+
+TARGETS = (
+    Target("backlog drained CREATED→VALIDATED (orders/s)", "lifecycle CREATED→VALIDATED", 500, None, "25"),
+    Target(
+        "CPU per order, steady 100/s (ms)", "steady 100 orders/s offered: CPU per order", None, 8, "25–80"
+    ),
+    Target(
+        "Kafka requests per order, steady 100/s",
+        "steady 100 orders/s offered: Kafka requests",
+        None,
+        10,
+        "~50",
+    ),
+    Target(
+        "POST→VALIDATED p99 at 20/s (ms)", "steady 20 orders/s offered: POST→VALIDATED p99", None, 50, "~260"
+    ),
+    Target(
+        "POST→VALIDATED p99 at 100/s (ms)",
+        "steady 100 orders/s offered: POST→VALIDATED p99",
+        None,
+        100,
+        "10,600",
+    ),
+    Target(
+        "one hop, our processor against Quix Streams",
+        "one hop: consume → decode → check → encode → produce, our Faust processor (after), 20",
+        1.0,
+        None,
+        "0.13",
+        ratio=True,
+    ),
+    Target(
+        "burst of 6,000 through :batch: FAILED by time-out",
+        "burst of 6,000 orders through :batch, default 30 s validation time-out: FAILED",
+        None,
+        0,
+        "5,730",
+    ),
+)
+
+
+def targets(figures: list[dict[str, Any]]) -> list[str]:
+    """The targets table: each target beside the median measured in this run, met or not."""
+    lines = ["| target (issue 12) | before | target | measured | met |", "|---|---|---|---|---|"]
+    for target in TARGETS:
+        found = next((f for f in figures if f["name"].startswith(target.figure)), None)
+        if found is None:
+            continue
+        value = (
+            found["ratio"] if target.at_least == 1.0 and found.get("ratio") is not None else found["value"]
+        )
+        lines.append(
+            f"| {target.label} | {target.before} | {target.wanted} | {_cell(value)} "
+            f"| {'yes' if target.met(value) else 'no'} |"
+        )
+    return [*lines, ""] if len(lines) > 2 else []
+
+
 def markdown(facts: dict[str, Any], figures: list[dict[str, Any]]) -> str:
-    """The results table, with the machine and date it was measured on."""
+    """The targets and results tables, with the machine and date they were measured on."""
     lines = [
         f"Measured {facts.get('date', '')} on {facts.get('cores', '?')} cores, "
         f"Python {facts.get('python', '?')}, Kafka {facts.get('kafka', '?')}; medians of "
         f"{facts.get('runs', 3)} runs after a warm-up.",
         "",
+        *targets(figures),
         "| figure | median | unit | anchor | ratio | runs |",
         "|---|---|---|---|---|---|",
     ]

@@ -16,3 +16,19 @@ LAG = Gauge("shopstream_consumer_lag", "Records behind the end offsets", ["servi
 PROCESSING_SECONDS = Histogram(
     "shopstream_processing_seconds", "Time to apply one record", ["service", "topic"]
 )
+REFERENCE_CATCH_UPS = Counter(
+    "shopstream_reference_catch_ups_total",
+    "Reads of a reference topic up to its end offsets before deciding (SPEC §3 reference data first)",
+    ["service", "topic"],
+)
+OFFSETS_HANDED_OUT = Counter(
+    "shopstream_offsets_handed_out_total",
+    "Records the consumer handed to the processor's agents",
+    ["service"],
+)
+OFFSETS_PROCESSED = Counter(
+    "shopstream_offsets_processed_total", "Records the offset ledger saw processed", ["service"]
+)
+REFETCHES = Counter(
+    "shopstream_refetches_total", "Seek-backs to fetch again events the framework dropped", ["service"]
+)

@@ -1,8 +1,9 @@
 """The AsyncAPI 3.0 document of every topic, built from the topic registry and the Avro schemas.
 
 Channels are the registry's topics (address = the topic's name on the cluster), messages carry the
-``.avsc`` definition as their payload, and operations say which service sends or receives what
-(SPEC §1). query-api serves it at ``/asyncapi.json``; tests validate it with ``@asyncapi/parser``.
+``.avsc`` definition as their payload and say how their key picks the partition (murmur2, SPEC §2),
+and operations say which service sends or receives what (SPEC §1). query-api serves it at
+``/asyncapi.json``; tests validate it with ``@asyncapi/parser``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,14 @@ ASYNCAPI_VERSION = "3.0.0"
 AVRO_FORMAT = "application/vnd.apache.avro;version=1.9.0"
 KAFKA_BINDING = "0.5.0"
 DEAD_LETTER_MESSAGE = "DeadLetter"
+#: how a record's partition follows from its key (SPEC §2), for anyone producing to these topics
+PARTITIONING = (
+    "Keys are UTF-8 strings, partitioned with murmur2(key) as Kafka's Java client and aiokafka do. "
+    "librdkafka clients (confluent-kafka Python, Go, .NET) must set partitioner=murmur2_random: their "
+    "default, consistent_random, hashes with CRC32, and a keyed record a processor finds on another "
+    "partition than its key's is dead-lettered as WRONG_PARTITION (error-kind partition), changing no state."
+)
+KEY_PARTITIONING = "partition = murmur2(key); librdkafka clients: partitioner=murmur2_random"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +120,7 @@ def message_name(spec: TopicSpec) -> str:
 
 def _message(spec: TopicSpec) -> dict[str, Any]:
     """The message carried by ``spec``: its Avro value, its string key, Confluent schema ids."""
-    key = {"type": "string", "description": f"{spec.key} (UTF-8)"}
+    key = {"type": "string", "description": f"{spec.key} (UTF-8); {KEY_PARTITIONING}"}
     if spec.value is None:
         return {
             "name": DEAD_LETTER_MESSAGE,
@@ -199,7 +208,8 @@ def document(cluster: Cluster | None = None) -> dict[str, Any]:
         "info": {
             "title": "ShopStream events",
             "version": "1",
-            "description": "Every Kafka topic of ShopStream, its Avro records and who writes and reads it.",
+            "description": "Every Kafka topic of ShopStream, its Avro records and who writes and reads it. "
+            + PARTITIONING,
         },
         "defaultContentType": "application/octet-stream",
         "servers": {"kafka": server},

@@ -1,9 +1,10 @@
 """The same one-hop validation step as a ShopStream processor: our Faust machinery, nothing else.
 
-``make_app`` + ``raw_topic`` + ``consume`` (decode, dead letters, metrics) exactly as every processor
-uses them, so the figure is what one of our hops costs, beside the raw loop and Quix Streams. Each run is
-a worker subprocess (Faust owns its event loop) configured by environment like a deployed processor;
-``PROCESSOR_LINGER_MS`` passes through, which is how the bench shows the producer-linger change.
+``make_app`` + ``raw_topic`` + ``BatchRunner`` (batches, decode, partition check, dead letters,
+metrics) exactly as every processor uses them, so the figure is what one of our hops costs, beside the
+raw loop and Quix Streams. Each run is a worker subprocess (Faust owns its event loop) configured by
+environment like a deployed processor; ``PROCESSOR_LINGER_MS`` passes through, which is how the bench
+shows the producer-linger change.
 
 ``python -m bench.anchors.faust_hop RECORDS SERVICE OUT`` is the subprocess: it writes
 ``{"records_per_s": ...}`` to the file OUT once the RECORDS-th output is acknowledged (Faust redirects
@@ -22,16 +23,15 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import faust
-from faust.types import EventT, StreamT
 
 from bench.anchors import AnchorTopics, check, now_ms
 from bench.common import free_port
 from schemas.topics import Topics
 from stream_processors.common.app import make_app, prepared_serdes, raw_topic
-from stream_processors.common.dead_letters import DeadLetters, consume
+from stream_processors.common.dead_letters import DeadLetters
+from stream_processors.common.runtime import Batch, BatchRunner, Input, batch_agent
 from stream_processors.common.settings import ProcessorSettings
 from stream_processors.common.worker import run_worker
 
@@ -47,22 +47,21 @@ def create_app(settings: ProcessorSettings, service: str, records: int, out: Pat
     validation = serdes(Topics.ORDER_VALIDATIONS)
     done: dict[str, float] = {"n": 0, "start": 0.0}
 
-    async def on_event(event: EventT[bytes], order: dict[str, Any]) -> None:
+    async def on_event(item: Input, batch: Batch) -> None:
         if not done["start"]:
             done["start"] = time.perf_counter()
-        value = validation.encode(check(order, now_ms()))
-        await sink.send(key=event.key, value=value)
+        batch.send(sink, item.key, validation.encode(check(item.record, now_ms())))
         done["n"] += 1
         if done["n"] == records:
-            await app.producer.flush()
-            rate = records / (time.perf_counter() - done["start"])
-            await asyncio.to_thread(out.write_text, json.dumps({"records_per_s": rate}))
-            asyncio.get_running_loop().call_soon(os.kill, os.getpid(), signal.SIGTERM)
+            batch.after_delivery(report)
 
-    @app.agent(raw_topic(app, Topics.ORDER_REQUESTS, prefix))
-    async def hop(stream: StreamT[bytes]) -> None:
-        await consume(stream, {source: serdes(Topics.ORDER_REQUESTS)}, dead, on_event)
+    def report() -> None:
+        rate = records / (time.perf_counter() - done["start"])
+        out.write_text(json.dumps({"records_per_s": rate}))
+        asyncio.get_running_loop().call_soon(os.kill, os.getpid(), signal.SIGTERM)
 
+    runner = BatchRunner(app, dead, {source: serdes(Topics.ORDER_REQUESTS)}, on_event, settings)
+    batch_agent(app, "hop", raw_topic(app, Topics.ORDER_REQUESTS, prefix), runner)
     return app
 
 

@@ -9,17 +9,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import faust
 import orjson
-from faust.types import EventT, StreamT
 
 from schemas.topics import Topics
 from stream_processors.analytics import rules
 from stream_processors.analytics.settings import AnalyticsSettings
 from stream_processors.common.app import internal_topic, json_table, make_app, prepared_serdes, raw_topic
-from stream_processors.common.dead_letters import DeadLetters, consume
+from stream_processors.common.dead_letters import DeadLetters
+from stream_processors.common.runtime import Batch, BatchRunner, Input, batch_agent
 
 SERVICE = "analytics"
 
@@ -38,23 +36,26 @@ def create_app(settings: AnalyticsSettings) -> faust.App:  # noqa: C901 - agents
     sold = internal_topic(app, kafka, "sales")
     counts_out = raw_topic(app, Topics.ORDER_COUNTS, prefix)
     sales_out = raw_topic(app, Topics.SALES_PER_MINUTE, prefix)
+    encode_count = serdes(Topics.ORDER_COUNTS).encode
+    encode_window = serdes(Topics.SALES_PER_MINUTE).encode
     counts: dict[str, int] = {}
 
-    async def on_order(event: EventT[bytes], order: dict[str, Any]) -> None:
+    async def on_order(item: Input, batch: Batch) -> None:
+        order = item.record
         moved = rules.transition(seen.get(order["order_id"]), order)
         if moved is None:
             return
         before, after = moved
         if before is not None:
-            await changes.send(key=before, value=orjson.dumps({"op": "leave", "order_id": order["order_id"]}))
-        await changes.send(key=after, value=orjson.dumps({"op": "enter", "order_id": order["order_id"]}))
+            batch.send(changes, before, orjson.dumps({"op": "leave", "order_id": order["order_id"]}))
+        batch.send(changes, after, orjson.dumps({"op": "enter", "order_id": order["order_id"]}))
         if after == "VALIDATED":
             for sale in rules.sales(order):
-                await sold.send(key=sale["sku"], value=orjson.dumps(sale))
+                batch.send(sold, sale["sku"], orjson.dumps(sale))
         seen[order["order_id"]] = {"state": order["state"], "version": order["version"]}
 
-    async def on_change(event: EventT[bytes], _: dict[str, Any]) -> None:
-        state, change = str(event.key), orjson.loads(event.message.value or b"")
+    async def on_change(item: Input, batch: Batch) -> None:
+        state, change = str(item.key), orjson.loads(item.value or b"")
         member = f"{state}|{change['order_id']}"
         if change["op"] == "enter" and member not in members:
             members[member] = 1
@@ -64,8 +65,7 @@ def create_app(settings: AnalyticsSettings) -> faust.App:  # noqa: C901 - agents
             counts[state] = counts.get(state, 0) - 1
         else:
             return
-        record = {"state": state, "count": counts[state]}
-        await counts_out.send(key=state, value=serdes(Topics.ORDER_COUNTS).encode(record))
+        batch.latest(counts_out, state, encode_count({"state": state, "count": counts[state]}))
 
     async def recount() -> None:
         """After recovery, counts are what the member keys say (they are the source of truth)."""
@@ -76,28 +76,21 @@ def create_app(settings: AnalyticsSettings) -> faust.App:  # noqa: C901 - agents
 
     members.on_recover(recount)
 
-    async def on_sale(event: EventT[bytes], _: dict[str, Any]) -> None:
-        sale = orjson.loads(event.message.value or b"")
+    async def on_sale(item: Input, batch: Batch) -> None:
+        sale = orjson.loads(item.value or b"")
         key = f"{sale['sku']}|{sale['window_start']}"
         window = rules.add_sale(windows.get(key), sale)
         if window is None:
             return
         windows[key] = window
         record = rules.sales_window(sale["sku"], sale["window_start"], window)
-        await sales_out.send(key=sale["sku"], value=serdes(Topics.SALES_PER_MINUTE).encode(record))
+        batch.latest(sales_out, sale["sku"], encode_window(record), slot=key)
 
     orders = raw_topic(app, Topics.ORDERS, prefix)
-
-    @app.agent(orders)
-    async def orders_agent(stream: StreamT[bytes]) -> None:
-        await consume(stream, {orders.get_topic_name(): serdes(Topics.ORDERS)}, dead, on_order)
-
-    @app.agent(changes)
-    async def counts_agent(stream: StreamT[bytes]) -> None:
-        await consume(stream, {changes.get_topic_name(): None}, dead, on_change)
-
-    @app.agent(sold)
-    async def sales_agent(stream: StreamT[bytes]) -> None:
-        await consume(stream, {sold.get_topic_name(): None}, dead, on_sale)
-
+    runner = BatchRunner(app, dead, {orders.get_topic_name(): serdes(Topics.ORDERS)}, on_order, settings)
+    batch_agent(app, "orders", orders, runner)
+    batch_agent(
+        app, "counts", changes, BatchRunner(app, dead, {changes.get_topic_name(): None}, on_change, settings)
+    )
+    batch_agent(app, "sales", sold, BatchRunner(app, dead, {sold.get_topic_name(): None}, on_sale, settings))
     return app

@@ -13,7 +13,6 @@ from typing import Any, cast
 
 import faust
 from aiokafka.errors import KafkaError
-from aiokafka.partitioner import DefaultPartitioner
 from faust.types import TopicT, TransportT
 
 from infra.settings import KafkaSettings
@@ -24,7 +23,7 @@ from schemas.serdes import Serdes
 from schemas.topics import TopicSpec
 from stream_processors.common.codecs import avro_codec
 from stream_processors.common.settings import ProcessorSettings
-from stream_processors.common.transport import PythonAckStream, RebalanceSafeTransport
+from stream_processors.common.transport import LedgerTransport
 from stream_processors.common.web import install_pages
 
 log = logging.getLogger(__name__)
@@ -46,13 +45,15 @@ def _credentials(kafka: KafkaSettings) -> Any:
 
 
 class App(faust.App):
-    """A Faust app that never commits past an event it did not process (see ``transport``)."""
+    """A Faust app that never commits past an event it did not process (``transport``, ``ledger``)."""
 
     #: options of every table's store (``ProcessorSettings.store_options``); replaced, never mutated
     store_options: Mapping[str, Any] = MappingProxyType({})
+    #: the service's name (``orders``, ...): the ``service`` label of its metrics
+    service_name: str = ""
 
     def _new_transport(self) -> TransportT:
-        return RebalanceSafeTransport(self.conf.broker_consumer, self)
+        return LedgerTransport(self.conf.broker_consumer, self)
 
 
 def make_app(service: str, settings: ProcessorSettings) -> faust.App:
@@ -73,6 +74,7 @@ def make_app(service: str, settings: ProcessorSettings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         producer_linger=settings.linger_ms / 1000,
+        broker_commit_interval=settings.commit_interval_s,
         web_enabled=True,
         web_port=settings.web_port,
         web_bind=settings.web_host,
@@ -81,9 +83,9 @@ def make_app(service: str, settings: ProcessorSettings) -> faust.App:
         table_key_index_size=settings.key_index_size,
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.heartbeat_s,
-        Stream=PythonAckStream,
     )
     app.store_options = settings.store_options()
+    app.service_name = service
     return app
 
 
@@ -163,14 +165,6 @@ def prepared_serdes(app: faust.App, settings: ProcessorSettings, writes: Iterabl
                 raise
             log.warning("schema registry not answering yet", extra={"url": settings.registry.registry_url})
             time.sleep(1)
-
-
-def partition_of(key: str, partitions: int) -> int:
-    """The partition Kafka's default partitioner gives ``key``: where its state lives."""
-    return int(_PARTITIONER(key.encode(), list(range(partitions)), list(range(partitions))))
-
-
-_PARTITIONER = DefaultPartitioner()
 
 
 def precreate(kafka: KafkaSettings, name: str, config: dict[str, str]) -> None:

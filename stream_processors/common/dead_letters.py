@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import faust
 from aiokafka.errors import KafkaError, KafkaTimeoutError
-from faust.types import EventT, StreamT
+from faust.types import EventT
 
-from infra.metrics import DEAD_LETTERS, EVENTS_IN, PROCESSING_SECONDS
-from schemas.exceptions import DecodeError
-from schemas.serde import AvroSerde
-from schemas.serdes import decode_waiting_for_registry
+from infra.metrics import DEAD_LETTERS
 from schemas.topics import Topics
+
+if TYPE_CHECKING:
+    from stream_processors.common.runtime import Input
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +22,16 @@ Handler = Callable[[EventT[bytes], dict[str, Any]], Awaitable[None]]
 RETRY_S = 1.0
 
 
-def is_transient(exc: BaseException) -> bool:
-    """Kafka unreachable or without quorum for now: the record is fine, try it again later."""
-    return isinstance(exc, KafkaTimeoutError) or (isinstance(exc, KafkaError) and exc.retriable)
+def is_transient(exc: BaseException | None) -> bool:
+    """Kafka unreachable or without quorum for now: the record is fine, try it again later.
+
+    Follows the chain of causes: Faust's producer raises ``ProducerSendError`` from the Kafka error.
+    """
+    while exc is not None:
+        if isinstance(exc, KafkaTimeoutError) or (isinstance(exc, KafkaError) and exc.retriable):
+            return True
+        exc = exc.__cause__
+    return False
 
 
 class DeadLetters:
@@ -36,6 +42,15 @@ class DeadLetters:
         self.topic = app.topic(
             Topics.DEAD_LETTERS.full_name(prefix), key_serializer="raw", value_serializer="raw"
         )
+
+    async def send_input(self, item: Input, kind: str, error: BaseException | str) -> None:
+        """Dead-letter a record of a batch (``runtime.Input``)."""
+        key = _key_bytes(item.key)
+        await self.send_raw(item.topic, item.partition, item.offset, key, item.value, kind, error)
+
+    def where(self, item: Input, error: str) -> dict[str, Any]:
+        """Log fields naming a record's topic, partition and offset, and an error."""
+        return {"topic": item.topic, "partition": item.partition, "offset": item.offset, "error": error}
 
     async def send(self, event: EventT[bytes], kind: str, error: BaseException | str) -> None:
         """Dead-letter the record behind ``event``."""
@@ -77,44 +92,5 @@ class DeadLetters:
         )
 
 
-async def consume(
-    stream: StreamT[bytes], decoders: Mapping[str, AvroSerde | None], dead: DeadLetters, handle: Handler
-) -> None:
-    """Decode each record with its topic's serde (None: raw) and apply ``handle``.
-
-    What cannot be decoded or applied goes to dead letters, and the stream goes on.
-    """
-    async for event in stream.events():
-        topic = event.message.topic
-        EVENTS_IN.labels(dead.service, topic).inc()
-        serde = decoders[topic]
-        try:
-            record = {} if serde is None else await decode_waiting_for_registry(serde, event.message.value)
-        except DecodeError as exc:
-            await dead.send(event, "decode", exc)
-            continue
-        error = await apply(event, record, dead.service, handle)
-        if error is not None:
-            await dead.send(event, "apply", error)
-
-
-async def apply(
-    event: EventT[bytes], record: dict[str, Any], service: str, handle: Handler
-) -> Exception | None:
-    """Apply ``handle`` once it succeeds; the error if it failed for a reason of the record's own.
-
-    A transient Kafka error (a broker down, no quorum) is retried, holding the partition back: the
-    record is good, and dead-lettering it would lose an event. Handlers are idempotent, so a retry
-    after a partial attempt changes no state twice (outputs may be sent again).
-    """
-    topic = event.message.topic
-    while True:
-        try:
-            with PROCESSING_SECONDS.labels(service, topic).time():
-                await handle(event, record)
-            return None
-        except Exception as exc:  # noqa: BLE001 - any failure to apply one record must not stop the stream
-            if not is_transient(exc):
-                return exc
-            log.warning("Kafka unavailable; retrying", extra={"topic": topic, "error": repr(exc)})
-            await asyncio.sleep(RETRY_S)
+def _key_bytes(key: str | None) -> bytes | None:
+    return None if key is None else key.encode()

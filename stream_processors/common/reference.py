@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from mode import Service
 
-from infra.metrics import EVENTS_IN, UNREADABLE
+from infra.metrics import EVENTS_IN, REFERENCE_CATCH_UPS, UNREADABLE
 from infra.settings import KafkaSettings
 from infra.topics import partitions_of
 from schemas.clock import now_ms
@@ -131,6 +131,7 @@ class ReferenceView(Service):
         """Read up to the end offsets as of now; False if that took longer than ``timeout_s``."""
         assert self._consumer is not None  # noqa: S101 - set in on_start
         began_ms = now_ms()
+        REFERENCE_CATCH_UPS.labels(self._service, self._serde.topic).inc()
         try:
             async with asyncio.timeout(timeout_s):
                 targets = await self._consumer.end_offsets(self._partitions)

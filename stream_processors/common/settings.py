@@ -24,7 +24,18 @@ class ProcessorSettings(ServiceSettings):
         default=10.0, ge=6, description="how soon a crashed worker's partitions move to the others"
     )
     heartbeat_s: float = Field(default=3.0, gt=0)
-    batch_size: int = Field(default=1000, ge=1)
+    batch_size: int = Field(
+        default=1000,
+        ge=1,
+        validation_alias=AliasChoices("PROCESSOR_BATCH_SIZE"),
+        description="most events an agent applies in one batch",
+    )
+    batch_wait_ms: float = Field(
+        default=2.0,
+        ge=0,
+        validation_alias=AliasChoices("PROCESSOR_BATCH_WAIT_MS"),
+        description="how long an agent waits for more events once one is there, to batch them",
+    )
     rocksdb_memtable_kib: int = Field(
         default=1024,
         ge=64,
@@ -46,6 +57,13 @@ class ProcessorSettings(ServiceSettings):
         validation_alias=AliasChoices("PROCESSOR_KEY_INDEX_SIZE"),
         description="keys per table whose partition Faust remembers (about 150 bytes each); a key not "
         "in it is looked up in every partition's database (1,000 cost the soak's latency)",
+    )
+    commit_interval_s: float = Field(
+        default=2.8,
+        gt=0,
+        validation_alias=AliasChoices("PROCESSOR_COMMIT_INTERVAL_S"),
+        description="how often processed offsets are committed (Faust's default): one OffsetCommit "
+        "request per worker each time, after the pre-commit flush",
     )
     linger_ms: float = Field(
         default=5.0,

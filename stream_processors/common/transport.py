@@ -1,203 +1,158 @@
-"""Faust, with one promise restored: an event's offset is committed only once it was processed.
+"""Faust's aiokafka transport, with one promise restored: an offset is committed only once processed.
 
 The fault tests found events Faust committed without processing (orders acknowledged over HTTP
-that never reached ``orders``, a payment that never counted), in three ways, closed here:
+that never reached ``orders``, a payment that never counted). Faust drops fetched events around a
+rebalance (faust-streaming/faust#216, robinhood/faust#115 "DROPPED MESSAGE ROFF", #604), and a
+batch fetched before a seek-back can be handed on after it; its own commit then moves past what was
+not processed when it does not know the committed offset (none yet, or 0) or the hole is one
+offset wide (``min(acked) - committed > 1``, the edge left by faust-streaming/faust#313, which
+fixed #312). Two pieces close that:
 
-1. **Events dropped around a rebalance were committed past.** Faust's stream skips the events it
-   fetched before a rebalance and acks them, "so the lag does not grow"; it also clears agents'
-   buffers and discards fetched events below a read offset that can move ahead of them. Its
-   commit then moves past whatever was not processed when it does not know the committed offset
-   (none yet, or 0) or the hole is one offset wide. :class:`RebalanceSafeConsumer` refuses the
-   ack of a skipped event, anchors every partition at its committed offset, never commits above
-   a hole, and seeks back to a hole that does not fill by itself, or to a partition whose last
-   fetched events were dropped (nothing above them to show a hole; CI once ended on a lag of 1).
-   Handlers are idempotent, so events fetched and processed twice are harmless.
-2. **The Cython stream iterator acks on its own**, around the consumer: :class:`PythonAckStream`
-   iterates with Faust's pure-Python iterator, whose acks go through the consumer above.
-3. **The commit did not wait for table writes.** Table writes are queued in a buffer, and Faust's
-   flush before a commit gives up once nothing was sent for 0.1 s. :class:`DrainingProducer`
-   flushes only when every queued message is with the Kafka client, and then waits for the
-   brokers, so a commit never covers a table write that can still be lost.
+1. :class:`LedgerConsumer` reports to an :class:`~stream_processors.common.ledger.OffsetLedger`
+   (a pure core with property tests) every record it hands out, every record processed and every
+   seek, and commits the ledger's commit point. Before each commit it fetches again the partitions
+   the ledger says were dropped. It overrides four Faust members: ``_to_message`` (records handed
+   out), ``ack``, ``_new_offset`` (the commit point) and ``seek_to_committed``/``seek`` (public);
+   the canary ``test_ledger_faust_hooks`` (``tests/unit/stream_processors/common/test_runtime.py``)
+   and the handed-out and processed counters checked in
+   ``tests/integration/stream_processors/test_dead_letters.py`` fail when a Faust upgrade stops
+   calling them.
+2. **The commit waits for table writes.** Table writes are queued in a buffer, and Faust's flush
+   before a commit (faust-streaming/faust#273) gives up once nothing was sent for 0.1 s.
+   :class:`DrainingProducer` flushes only when every queued message is with the Kafka client, and
+   then waits for the brokers, so a commit never covers a table write that can still be lost.
+   Outputs are acknowledged before their batch is acked (``runtime``): the commit is one ordered
+   step, outputs and table writes first, then offsets.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import time
-import weakref
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
-from typing import Any, ClassVar, cast
+from collections.abc import Mapping
+from typing import Any, ClassVar, Protocol, cast
 
-import faust
 from faust.transport.drivers import aiokafka as driver
 from faust.transport.producer import ProducerBuffer
 from faust.types import TP, ConsumerT, FutureMessage, Message, ProducerT
 
+from infra.metrics import OFFSETS_HANDED_OUT, OFFSETS_PROCESSED, REFETCHES
+from stream_processors.common.ledger import OffsetLedger
+
 log = logging.getLogger(__name__)
-REFETCH_AFTER_S = 5.0  # a hole in the processed offsets this old is fetched again
-ABSENT_AFTER_S = 300.0  # a hole's first offset still missing this long after that is not in the log
 
 
-@dataclass
-class Hole:
-    """Offsets from ``start`` that were fetched but not processed, while later ones were."""
+class Reader(Protocol):
+    """What the consumer asks of the agents reading its partitions (``runtime.BatchRunner``)."""
 
-    start: int
-    since: float  # when it was found, or last fetched again
-    first_sought: float | None = None  # when it was first fetched again
+    @property
+    def topics(self) -> frozenset[str]:
+        """The topics the agent reads."""
+
+    @property
+    def idle(self) -> bool:
+        """Nothing queued for the agent, nothing in its hands."""
 
 
-class RebalanceSafeConsumer(driver.Consumer):
-    """Commits an offset only when every event below it, from the last commit on, was processed.
-
-    Each partition's anchor is the offset committed last (or the log start). Offsets Faust
-    recorded as gaps in the log (compaction, transaction markers) do not count as missing.
-    """
+class LedgerConsumer(driver.Consumer):
+    """Faust's aiokafka consumer, whose commits and seek-backs the offset ledger decides."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.anchors: dict[TP, int] = {}  # next offset to process, as last committed
-        self.holes: dict[TP, Hole] = {}
-        self.fetched: dict[TP, int] = {}  # highest offset handed to Faust since the last seek
-        self.in_hand: weakref.WeakSet[Message] = weakref.WeakSet()  # fetched, alive somewhere
-        self.refused: weakref.WeakSet[Message] = weakref.WeakSet()  # skipped: their ack refused
-        self.stalls: dict[TP, float] = {}  # since when a partition's fetched events went nowhere
-        self.changelogs: set[str] = set()  # tables' topics: read by recovery, never acked by a stream
+        self.ledger: OffsetLedger[TP] = OffsetLedger()
+        self.readers: list[Reader] = []  # registered by the runtime, one per agent
+        service = getattr(self.app, "service_name", "") or str(self.app.conf.id)
+        self._handed_out = OFFSETS_HANDED_OUT.labels(service)
+        self._processed = OFFSETS_PROCESSED.labels(service)
+        self._refetches = REFETCHES.labels(service)
 
-    def ack(self, message: Message) -> bool:
-        """Mark ``message`` safe to commit, unless it was skipped rather than processed."""
-        if not message.tracked:
-            self.refused.add(message)
-            return False
-        return super().ack(message)
+    def _tracks(self, topic: str) -> bool:
+        """Inputs of agents; tables' changelogs are read by recovery and never acked."""
+        return topic not in self.app.tables.changelog_topics and self.app.topics.acks_enabled_for(topic)
 
     def _to_message(self, tp: TP, record: Any) -> Any:
         message = super()._to_message(tp, record)
-        if tp.topic not in self.changelogs and self.app.topics.acks_enabled_for(tp.topic):
-            self.fetched[tp] = max(message.offset, self.fetched.get(tp, -1))
-            self.in_hand.add(message)
+        if self._tracks(tp.topic):
+            self.ledger.handed_out(tp, message.offset)
+            self._handed_out.inc()
         return message
 
-    async def seek_to_committed(self) -> Mapping[TP, int]:
-        """Seek to the committed offsets, and anchor each assigned partition there (or at its start)."""
-        committed = await super().seek_to_committed()
-        anchors = {tp: offset for tp, offset in committed.items() if offset is not None and offset > 0}
-        fresh = [tp for tp in committed if tp not in anchors]
-        if fresh:
-            anchors.update(await self.earliest_offsets(*fresh))
-        self.anchors, self.holes, self.fetched, self.stalls = anchors, {}, {}, {}
-        self.changelogs = self.app.tables.changelog_topics
-        return committed
+    def ack(self, message: Message) -> bool:
+        """Record ``message`` as processed, unless it was never handed to an agent (skipped).
+
+        The ledger hears of every first ack of a handed-out message, whatever Faust's own ack
+        answers: Faust refuses an offset already in its acked index, and an ack that lands between
+        a revocation and the next assignment (a batch finishing while the group rebalances) leaves
+        its offset there, so the same offset fetched again and processed in the new generation was
+        refused, and the ledger waited for it for good (worker-fault test: fraud's lag stuck on
+        two offsets fetched again every 5 s).
+        """
+        if not message.tracked or message.acked:
+            return False
+        super().ack(message)
+        if self._tracks(message.topic):
+            self._acked[message.tp]  # noqa: B018 - Faust commits only partitions with an acked entry
+            self.ledger.done(message.tp, message.offset)
+            self._processed.inc()
+        return True
 
     def _new_offset(self, tp: TP) -> int | None:
-        acked = self._acked[tp]
-        anchor = self.anchors.get(tp)
-        if acked and anchor is not None:
-            first = min(acked)
-            if first > anchor and not self._is_gap(tp, anchor, first):
-                self.holes.setdefault(tp, Hole(anchor, time.monotonic()))
-                return None
-        self.holes.pop(tp, None)
-        return super()._new_offset(tp)
+        if tp not in self.ledger.partitions:
+            return super()._new_offset(tp)
+        point = self.ledger.commit_point(tp)
+        acked = self._acked[tp]  # Faust's own list: trimmed here, since its bookkeeping is not used
+        if acked:
+            self._acked[tp] = [o for o in acked if point is None or o >= point]
+            self._acked_index[tp].intersection_update(self._acked[tp])
+        return point
 
-    def _is_gap(self, tp: TP, start: int, end: int) -> bool:
-        """Whether every offset in [start, end) is one the log does not have (Faust's gap record)."""
-        gaps = self._gap.get(tp)
-        if not gaps:
-            return False
-        covered: set[int] = set()
-        for interval in gaps.overlap(start, end):
-            covered.update(range(max(interval.begin, start), min(interval.end, end)))
-        return len(covered) == end - start
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        """Seek to the committed offsets; the ledger starts each partition there (or at its log start)."""
+        committed = await super().seek_to_committed()
+        tracked = {tp: offset for tp, offset in committed.items() if self._tracks(tp.topic)}
+        starts = {tp: offset for tp, offset in tracked.items() if offset is not None and offset > 0}
+        fresh = [tp for tp in tracked if tp not in starts]
+        if fresh:
+            starts.update(await self.earliest_offsets(*fresh))
+        self.start_ledger(starts)
+        return committed
 
-    async def _commit_offsets(self, offsets: Mapping[TP, int], start_new_transaction: bool = True) -> bool:
-        done = await super()._commit_offsets(offsets, start_new_transaction=start_new_transaction)
-        if done:
-            assignment = self.assignment()
-            self.anchors.update({tp: offset for tp, offset in offsets.items() if tp in assignment})
-        return done
+    def start_ledger(self, starts: Mapping[TP, int]) -> None:
+        """The ledger starts each assigned partition over at ``starts[tp]``, and forgets the others.
+
+        Faust's own acked offsets go too: its bookkeeping is not used, and an ack that landed after
+        the revocation must not make it refuse the same offset processed again.
+        """
+        self.ledger.revoke([tp for tp in self.ledger.partitions if tp not in starts])
+        for tp, offset in starts.items():
+            self.ledger.assign(tp, offset)
+            self._acked[tp] = []
+            self._acked_index[tp] = set()
+
+    async def seek(self, partition: TP, offset: int) -> None:
+        """Seek ``partition`` to ``offset``; the ledger forgets where the fetch stands until a record."""
+        self.ledger.seek(partition, offset)
+        await super().seek(partition, offset)
 
     async def commit(self, topics: Any = None, start_new_transaction: bool = True) -> bool:
-        """Seek back to the holes that waited too long, then commit what is safe."""
-        await self.refetch_holes()
-        return await super().commit(topics, start_new_transaction=start_new_transaction)
+        """Fetch again what the ledger says was dropped, then commit what is safe."""
+        await self.refetch_dropped()
+        return bool(await super().commit(topics, start_new_transaction=start_new_transaction))
 
-    async def refetch_holes(self) -> None:
-        """Seek each partition whose hole, or dropped last events, waited too long back to them."""
+    async def refetch_dropped(self) -> None:
+        """Seek each partition whose handed-out events were dropped back to its commit point."""
         if not self.app.flow_control.is_active():
             return  # a rebalance is under way: it seeks to the committed offsets itself
-        assignment, now = self.assignment(), time.monotonic()
-        for tp, offset in [*self.due_holes(assignment, now), *self.due_tails(assignment, now)]:
-            log.warning("events were dropped; fetching them again", extra=_where(tp, offset))
+        idle_topics = {topic for reader in self.readers if reader.idle for topic in reader.topics}
+        idle = [tp for tp in self.ledger.partitions if tp.topic in idle_topics]
+        for tp, offset in self.ledger.to_refetch(time.monotonic(), idle):
+            log.warning(
+                "events were dropped; fetching them again",
+                extra={"topic": tp.topic, "partition": tp.partition, "offset": offset},
+            )
+            self._refetches.inc()
             await self.seek(tp, offset)
-
-    def due_holes(self, assignment: set[TP], now: float) -> list[tuple[TP, int]]:
-        """The (partition, offset) to seek back to now; passes a first offset absent from the log.
-
-        A hole is fetched again every ``REFETCH_AFTER_S`` while it stays: a seek-back can miss when
-        Faust's fetch loop is still handing on a batch fetched before it (it takes that batch for the
-        next to read and drops the events fetched again), so one attempt is not enough. If only its
-        first offset is still missing ``ABSENT_AFTER_S`` after the first attempt, the log does not
-        have it.
-        """
-        due = []
-        for tp, hole in list(self.holes.items()):
-            if tp not in assignment or now - hole.since < REFETCH_AFTER_S:
-                continue
-            first = hole.first_sought
-            long_gone = first is not None and now - first >= ABSENT_AFTER_S
-            if long_gone and self._only_first_missing(tp, hole.start):
-                # fetched again long ago and still missing: the log no longer has it (compacted away)
-                log.warning("offset absent from the log; committing past it", extra=_where(tp, hole.start))
-                self.anchors[tp] = hole.start + 1
-                del self.holes[tp]
-                continue
-            self.holes[tp] = Hole(hole.start, now, now if first is None else first)
-            due.append((tp, hole.start))
-        return due
-
-    def _only_first_missing(self, tp: TP, start: int) -> bool:
-        """Whether only ``start`` is missing: the one offset Faust never records as a gap after a seek."""
-        acked = self._acked[tp]
-        return bool(acked) and (min(acked) == start + 1 or self._is_gap(tp, start + 1, min(acked)))
-
-    def due_tails(self, assignment: set[TP], now: float) -> list[tuple[TP, int]]:
-        """The partitions whose events fetched since the last commit were all dropped, unprocessed.
-
-        Nothing was acked above them, so no hole shows. Such a partition is sought back to its
-        anchor once it has been ``REFETCH_AFTER_S`` in that state, and no message fetched for it is
-        still alive unacked (queued for a stream, or being processed).
-        """
-        stalled: dict[TP, float] = {}
-        for tp in assignment:
-            anchor, fetched = self.anchors.get(tp), self.fetched.get(tp)
-            if anchor is None or fetched is None or fetched < anchor:
-                continue  # nothing fetched past the last commit
-            if self._acked.get(tp) or tp in self.holes:
-                continue  # events were processed: the commit, or the hole, takes it from here
-            stalled[tp] = self.stalls.get(tp, now)
-        self.stalls = stalled
-        overdue = [tp for tp, since in stalled.items() if now - since >= REFETCH_AFTER_S]
-        if not overdue:
-            return []
-        dropped = set(overdue) - self._unsettled_partitions()
-        if dropped:
-            gc.collect()  # a dropped message caught in a reference cycle is not on its way
-            dropped -= self._unsettled_partitions()
-        self.stalls.update({tp: now for tp in dropped})
-        return [(tp, self.anchors[tp]) for tp in overdue if tp in dropped]
-
-    def _unsettled_partitions(self) -> set[TP]:
-        """The partitions with a fetched message still on its way: alive, neither acked nor refused."""
-        return {m.tp for m in self.in_hand if not m.acked and m not in self.refused}
-
-
-def _where(tp: TP, offset: int) -> dict[str, Any]:
-    """Log fields naming a partition and offset."""
-    return {"topic": tp.topic, "partition": tp.partition, "offset": offset}
 
 
 class DrainableBuffer(ProducerBuffer):
@@ -242,18 +197,25 @@ class DrainingProducer(driver.Producer):
         await cast(DrainableBuffer, self.buffer).drain()
         await super().flush()
 
+    async def send_now(self) -> None:
+        """Send every message handed over so far in one request per broker now, and wait for them.
 
-class RebalanceSafeTransport(driver.Transport):
+        aiokafka sends a partition's batch only once its own linger has run, so the outputs of one
+        batch of events, spread over many partitions, went out in many small requests (py-spy: the
+        largest share of a draining processor's time was socket writes of produce requests). Its
+        accumulator's ``flush_for_commit`` closes every open batch and wakes the sender, which then
+        drains them all together; without it (an aiokafka upgrade), this is a plain flush.
+        """
+        await cast(DrainableBuffer, self.buffer).drain()
+        accumulator = getattr(self._producer, "_message_accumulator", None)
+        if accumulator is None or not hasattr(accumulator, "flush_for_commit"):
+            await super().flush()
+            return
+        await accumulator.flush_for_commit()
+
+
+class LedgerTransport(driver.Transport):
     """The aiokafka transport with the consumer and producer above."""
 
-    Consumer: ClassVar[type[ConsumerT]] = RebalanceSafeConsumer
+    Consumer: ClassVar[type[ConsumerT]] = LedgerConsumer
     Producer: ClassVar[type[ProducerT]] = DrainingProducer
-
-
-class PythonAckStream(faust.Stream):  # type: ignore[type-arg]
-    """A stream whose acks go through the consumer (the pure-Python iterator), never around it."""
-
-    def __aiter__(self) -> AsyncIterator[Any]:
-        iterator = self._py_aiter()
-        self._active_agens.add(cast(Any, iterator))  # closed on stop, as Faust's own __aiter__ does
-        return iterator

@@ -11,16 +11,14 @@ It reads ``orders`` rather than ``order-requests``: an ignored re-post never cou
 
 from __future__ import annotations
 
-from typing import Any
-
 import faust
-from faust.types import EventT, StreamT
 
 from schemas.clock import now_ms
 from schemas.topics import Topics
 from stream_processors.common import checks
 from stream_processors.common.app import internal_topic, json_table, make_app, prepared_serdes, raw_topic
-from stream_processors.common.dead_letters import DeadLetters, consume
+from stream_processors.common.dead_letters import DeadLetters
+from stream_processors.common.runtime import Batch, BatchRunner, Input, batch_agent
 from stream_processors.fraud import rules
 from stream_processors.fraud.settings import FraudSettings
 
@@ -38,28 +36,25 @@ def create_app(settings: FraudSettings) -> faust.App:
     orders = raw_topic(app, Topics.ORDERS, prefix)
     by_customer = internal_topic(app, kafka, "orders-by-customer")
     validations = raw_topic(app, Topics.ORDER_VALIDATIONS, prefix)
+    encode = serdes(Topics.ORDER_VALIDATIONS).encode
     window_ms = int(settings.window_s * 1000)
 
-    async def forward(event: EventT[bytes], order: dict[str, Any]) -> None:
-        if checks.is_new(order):
-            await by_customer.send(key=order["customer_id"], value=event.message.value)
+    async def forward(item: Input, batch: Batch) -> None:
+        if checks.is_new(item.record):
+            batch.send(by_customer, item.record["customer_id"], item.value or b"")
 
-    async def check(event: EventT[bytes], order: dict[str, Any]) -> None:
+    async def check(item: Input, batch: Batch) -> None:
+        order = item.record
         customer_id = order["customer_id"]
         decision = rules.check(recent.get(customer_id, []), order, settings.limit_cents, window_ms)
         if not decision.repeated:
             recent[customer_id] = decision.entries
         validation = rules.validation(order["order_id"], decision.passed, now_ms())
-        await validations.send(
-            key=order["order_id"], value=serdes(Topics.ORDER_VALIDATIONS).encode(validation)
-        )
+        batch.send(validations, order["order_id"], encode(validation))
 
-    @app.agent(orders)
-    async def forward_agent(stream: StreamT[bytes]) -> None:
-        await consume(stream, {orders.get_topic_name(): serdes(Topics.ORDERS)}, dead, forward)
-
-    @app.agent(by_customer)
-    async def fraud_agent(stream: StreamT[bytes]) -> None:
-        await consume(stream, {by_customer.get_topic_name(): serdes(Topics.ORDERS)}, dead, check)
-
+    order_serde = serdes(Topics.ORDERS)
+    forwarding = BatchRunner(app, dead, {orders.get_topic_name(): order_serde}, forward, settings)
+    batch_agent(app, "forward", orders, forwarding)
+    checking = BatchRunner(app, dead, {by_customer.get_topic_name(): order_serde}, check, settings)
+    batch_agent(app, "fraud", by_customer, checking)
     return app

@@ -16,7 +16,6 @@ from typing import Any
 
 import faust
 import orjson
-from faust.types import EventT, StreamT
 
 from schemas.clock import now_ms
 from schemas.topics import Topics
@@ -29,13 +28,13 @@ from stream_processors.common.app import (
     raw_topic,
     sources,
 )
-from stream_processors.common.dead_letters import DeadLetters, consume
+from stream_processors.common.dead_letters import DeadLetters
 from stream_processors.common.reference import ReferenceView
+from stream_processors.common.runtime import NEEDS_REFERENCE, Batch, BatchRunner, Input, Verdict, batch_agent
 from stream_processors.inventory import rules
 from stream_processors.inventory.settings import InventorySettings
 
 SERVICE = "inventory"
-NEEDS_REFERENCE = ("UNKNOWN_SKU:", "OUT_OF_STOCK:")
 
 
 def create_app(settings: InventorySettings) -> faust.App:  # noqa: C901 - agents share the app's tables
@@ -56,43 +55,36 @@ def create_app(settings: InventorySettings) -> faust.App:  # noqa: C901 - agents
     validations = raw_topic(app, Topics.ORDER_VALIDATIONS, prefix)
     orders_name = Topics.ORDERS.full_name(prefix)
     levels_name = Topics.INVENTORY_LEVELS.full_name(prefix)
+    encode_view = serdes(Topics.INVENTORY).encode
+    encode_validation = serdes(Topics.ORDER_VALIDATIONS).encode
 
-    async def publish_view(sku: str, state: rules.Stock) -> None:
+    def publish_view(sku: str, state: rules.Stock, batch: Batch) -> None:
+        """Store the sku's stock; its ``InventoryView`` goes out once per batch, the latest."""
         stock[sku] = state
-        await views.send(key=sku, value=serdes(Topics.INVENTORY).encode(rules.view(sku, state, now_ms())))
+        batch.latest(views, sku, encode_view(rules.view(sku, state, now_ms())))
 
-    async def on_order(event: EventT[bytes], order: dict[str, Any]) -> None:
-        for request in rules.line_requests(order):
-            await lines.send(key=request["sku"], value=orjson.dumps(request))
+    async def on_order(item: Input, batch: Batch) -> None:
+        for request in rules.line_requests(item.record):
+            batch.send(lines, request["sku"], orjson.dumps(request))
 
-    async def reserve(
-        request: dict[str, Any], state: rules.Stock, written_ms: int, closed_as: str | None
-    ) -> tuple[bool, str | None, bool]:
-        """Reserve, reading stock levels up to their end first if the answer would be no.
-
-        ``written_ms``: when the request was written, after the order was posted; levels caught up
-        as of then hold every PUT answered before the order.
-        """
-        sku, order_id, quantity = request["sku"], request["order_id"], request["quantity"]
-        ok, reason, changed = rules.reserve(state, order_id, sku, quantity, closed_as)
-        if ok or not (reason or "").startswith(NEEDS_REFERENCE):
-            return ok, reason, changed
-        await levels.catch_up_since(written_ms, settings.reference_wait_s)
+    def reserve(
+        request: dict[str, Any], state: rules.Stock, caught_up: bool, closed_as: str | None
+    ) -> tuple[bool, str | None, bool] | Verdict:
+        """``rules.reserve_with_level`` with the sku's latest stock level read so far."""
+        sku = request["sku"]
         latest = levels.get(sku)
-        if latest is None or not rules.set_level(state, latest["on_hand"], levels.offset(sku)):
-            return ok, reason, changed
-        ok, reason, _ = rules.reserve(state, order_id, sku, quantity, closed_as)
-        return ok, reason, True
+        level = None if latest is None else (latest["on_hand"], levels.offset(sku))
+        decided = rules.reserve_with_level(state, request, closed_as, level, caught_up)
+        return NEEDS_REFERENCE if decided is None else decided
 
-    async def on_line(event: EventT[bytes], record: dict[str, Any]) -> None:
-        message = event.message
-        sku = str(event.key)
+    async def on_line(item: Input, batch: Batch) -> Verdict | None:
+        sku = str(item.key)
         state = stock.get(sku) or rules.empty_stock()
-        if message.topic == levels_name:
-            if rules.set_level(state, record["on_hand"], message.offset):
-                await publish_view(sku, state)
-            return
-        request = orjson.loads(message.value or b"")
+        if item.topic == levels_name:
+            if rules.set_level(state, item.record["on_hand"], item.offset):
+                publish_view(sku, state, batch)
+            return None
+        request = orjson.loads(item.value or b"")
         order_id = request["order_id"]
         closure_key = f"{sku}/{order_id}"
         closed_as = closures.get(closure_key)
@@ -101,7 +93,10 @@ def create_app(settings: InventorySettings) -> faust.App:  # noqa: C901 - agents
         repeated = rules.knows(state, order_id, closed_as)
         answer, closing = None, None
         if request["op"] == "reserve":
-            ok, reason, changed = await reserve(request, state, int(message.timestamp * 1000), closed_as)
+            reserved = reserve(request, state, item.caught_up, closed_as)
+            if reserved is NEEDS_REFERENCE:
+                return NEEDS_REFERENCE
+            ok, reason, changed = reserved
             answer = {**request, "ok": ok, "reason": reason}
         elif request["op"] == "release":
             changed, closing = rules.release(state, order_id, closed_as)
@@ -110,12 +105,13 @@ def create_app(settings: InventorySettings) -> faust.App:  # noqa: C901 - agents
         if closing is not None:
             closures[closure_key] = closing  # a closed reservation is remembered even when nothing was held
         if changed or repeated:
-            await publish_view(sku, state)
+            publish_view(sku, state, batch)
         if answer is not None:
-            await results.send(key=order_id, value=orjson.dumps(answer))
+            batch.send(results, order_id, orjson.dumps(answer))
+        return None
 
-    async def on_result(event: EventT[bytes], record: dict[str, Any]) -> None:
-        answer = orjson.loads(event.message.value or b"")
+    async def on_result(item: Input, batch: Batch) -> None:
+        answer = orjson.loads(item.value or b"")
         order_id = answer["order_id"]
         state = answers.get(order_id) or {"results": {}, "decided": False}
         repeated = state["decided"]
@@ -128,25 +124,25 @@ def create_app(settings: InventorySettings) -> faust.App:  # noqa: C901 - agents
         # Decided once; a repeat sends the outcome again, in case a crash lost the first sending.
         passed, reasons = decision
         validation = checks.validation(order_id, "INVENTORY", reasons, now_ms())
-        await validations.send(key=order_id, value=serdes(Topics.ORDER_VALIDATIONS).encode(validation))
-        if not passed:
-            for held in (a for a in state["results"].values() if a["ok"]):
-                await lines.send(key=held["sku"], value=orjson.dumps({**held, "op": "release"}))
+        batch.send(validations, order_id, encode_validation(validation))
+        for release in rules.releases(state["results"], passed):
+            batch.send(lines, release["sku"], orjson.dumps(release))
         if not repeated:
             answers[order_id] = {**state, "decided": True}
 
-    @app.agent(raw_topic(app, Topics.ORDERS, prefix))
-    async def orders_agent(stream: StreamT[bytes]) -> None:
-        await consume(stream, {orders_name: serdes(Topics.ORDERS)}, dead, on_order)
+    async def catch_up(written_ms: int) -> bool:
+        return await levels.catch_up_since(written_ms, settings.reference_wait_s)
 
+    order_serde = serdes(Topics.ORDERS)
+    batch_agent(
+        app,
+        "orders",
+        raw_topic(app, Topics.ORDERS, prefix),
+        BatchRunner(app, dead, {orders_name: order_serde}, on_order, settings),
+    )
     stock_inputs = {lines.get_topic_name(): None, levels_name: serdes(Topics.INVENTORY_LEVELS)}
-
-    @app.agent(sources(app, stock_inputs, kafka.partitions))
-    async def stock_agent(stream: StreamT[bytes]) -> None:
-        await consume(stream, stock_inputs, dead, on_line)
-
-    @app.agent(results)
-    async def results_agent(stream: StreamT[bytes]) -> None:
-        await consume(stream, {results.get_topic_name(): None}, dead, on_result)
-
+    stock_runner = BatchRunner(app, dead, stock_inputs, on_line, settings, catch_up=catch_up)
+    batch_agent(app, "stock", sources(app, stock_inputs, kafka.partitions), stock_runner)
+    result_runner = BatchRunner(app, dead, {results.get_topic_name(): None}, on_result, settings)
+    batch_agent(app, "results", results, result_runner)
     return app

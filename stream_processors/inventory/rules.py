@@ -87,6 +87,36 @@ def reserve(
     return True, None, True
 
 
+NEEDS_LEVELS = ("UNKNOWN_SKU:", "OUT_OF_STOCK:")  # refusals a stock level not read yet may undo
+
+
+def reserve_with_level(
+    stock: Stock,
+    request: Mapping[str, Any],
+    closed_as: str | None,
+    level: tuple[int, int] | None,
+    caught_up: bool,
+) -> tuple[bool, str | None, bool] | None:
+    """Reserve, giving the stock levels their say before refusing (SPEC §3 "reference data first").
+
+    ``request``: the line's ``sku``, ``order_id`` and ``quantity``; ``level``: the sku's latest
+    stock level read so far as (on_hand, offset), or None. Returns None when the refusal is for
+    stock (unknown sku, out of stock) and the levels were not yet read up to when the request was
+    written: the caller reads them, then asks again with ``caught_up``. Once caught up, the latest
+    level is applied (if newer than the sku's) and the line decided again. Otherwise as ``reserve``.
+    """
+    sku, order_id, quantity = request["sku"], request["order_id"], request["quantity"]
+    ok, reason, changed = reserve(stock, order_id, sku, quantity, closed_as)
+    if ok or not (reason or "").startswith(NEEDS_LEVELS):
+        return ok, reason, changed
+    if not caught_up:
+        return None
+    if level is None or not set_level(stock, *level):
+        return ok, reason, changed
+    ok, reason, _ = reserve(stock, order_id, sku, quantity, closed_as)
+    return ok, reason, True
+
+
 def release(stock: Stock, order_id: str, closed_as: str | None = None) -> tuple[bool, str | None]:
     """Drop the order's reservation (if any) for good: (stock changed, the closure to record)."""
     if closed_as is not None:
@@ -125,3 +155,15 @@ def decide(results: Mapping[str, Mapping[str, Any]], n: int) -> tuple[bool, list
     ordered = sorted(results.values(), key=lambda r: r["index"])
     reasons = [r["reason"] for r in ordered if not r["ok"]]
     return not reasons, reasons
+
+
+def releases(results: Mapping[str, Mapping[str, Any]], passed: bool) -> list[dict[str, Any]]:
+    """All or nothing: once an order failed, a ``release`` request for every line that was reserved.
+
+    ``results``: sku → that line's result (``ok``, ``index``...); the requests come in line order,
+    and none when the order passed.
+    """
+    if passed:
+        return []
+    reserved = sorted((r for r in results.values() if r["ok"]), key=lambda r: r["index"])
+    return [{**r, "op": "release"} for r in reserved]

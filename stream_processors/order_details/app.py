@@ -3,21 +3,21 @@
 It reads ``orders`` rather than ``order-requests``: a re-posted order_id is ignored by the orders
 processor, so each order is checked once. Customers are a :class:`ReferenceView` on every worker,
 and a decision is remembered per order_id so a redelivered order gets the same answer again.
+An order that would fail for its customer waits, with the later orders of the same key, for one
+catch-up of the customers shared by the whole batch (SPEC §3 "reference data first").
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import faust
-from faust.types import EventT, StreamT
 
 from schemas.clock import now_ms
 from schemas.topics import Topics
 from stream_processors.common import checks
 from stream_processors.common.app import json_table, make_app, prepared_serdes, raw_topic
-from stream_processors.common.dead_letters import DeadLetters, consume
+from stream_processors.common.dead_letters import DeadLetters
 from stream_processors.common.reference import ReferenceView
+from stream_processors.common.runtime import NEEDS_REFERENCE, Batch, BatchRunner, Input, Verdict, batch_agent
 from stream_processors.order_details import rules
 from stream_processors.order_details.settings import DetailsSettings
 
@@ -36,31 +36,27 @@ def create_app(settings: DetailsSettings) -> faust.App:
     decided = json_table(app, "decided", kafka)  # order_id → the OrderValidation published for it
     orders = raw_topic(app, Topics.ORDERS, prefix)
     validations = raw_topic(app, Topics.ORDER_VALIDATIONS, prefix)
-    decoders = {orders.get_topic_name(): serdes(Topics.ORDERS)}
+    encode = serdes(Topics.ORDER_VALIDATIONS).encode
 
-    async def decide(order: dict[str, Any]) -> list[str]:
-        """The reasons, read again after the customers caught up if they fail the customer.
-
-        Caught up as of the order's placed_at: any PUT answered before the POST is then applied.
-        """
-        found = rules.reasons(order, customers.get(order["customer_id"]))
-        if rules.needs_reference(found):
-            await customers.catch_up_since(order["placed_at"], settings.reference_wait_s)
-            found = rules.reasons(order, customers.get(order["customer_id"]))
-        return found
-
-    async def on_order(event: EventT[bytes], order: dict[str, Any]) -> None:
+    async def on_order(item: Input, batch: Batch) -> Verdict | None:
+        order = item.record
         if not checks.is_new(order):
-            return
+            return None
         order_id = order["order_id"]
         validation = decided.get(order_id)
         if validation is None:
-            validation = rules.validation(order_id, await decide(order), now_ms())
+            found = rules.reasons(order, customers.get(order["customer_id"]))
+            if rules.needs_reference(found) and not item.caught_up:
+                return NEEDS_REFERENCE
+            validation = rules.validation(order_id, found, now_ms())
             decided[order_id] = validation
-        await validations.send(key=order_id, value=serdes(Topics.ORDER_VALIDATIONS).encode(validation))
+        batch.send(validations, order_id, encode(validation))
+        return None
 
-    @app.agent(orders)
-    async def details_agent(stream: StreamT[bytes]) -> None:
-        await consume(stream, decoders, dead, on_order)
+    async def catch_up(written_ms: int) -> bool:
+        return await customers.catch_up_since(written_ms, settings.reference_wait_s)
 
+    decoders = {orders.get_topic_name(): serdes(Topics.ORDERS)}
+    runner = BatchRunner(app, dead, decoders, on_order, settings, catch_up=catch_up)
+    batch_agent(app, "details", orders, runner)
     return app

@@ -6,7 +6,8 @@ last) and, where a request is refused, the rejection; nothing here touches Kafka
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import bisect
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,11 +83,78 @@ def validate(order: Record, passed: set[str], validation: Mapping[str, Any], now
     return Outcome()
 
 
-def time_out(order: Record, deadline: EpochMillis, now: EpochMillis) -> Outcome:
-    """FAILED with VALIDATION_TIMEOUT if the order is still CREATED after its deadline."""
-    if order["state"] != "CREATED" or now < deadline:
+@dataclass
+class CheckProgress:
+    """When one check last answered orders placed up to a given time: the clock of SPEC §3's time-out.
+
+    ``started_ms``: when the orders processor began watching (a restarted or rebalanced processor
+    gives every check a full time-out before blaming it). ``steps``: (placed_at, answered at)
+    pairs rising in both, so that the last step at or below an order's placed_at says when the
+    check last answered an order placed no later than it.
+    """
+
+    started_ms: EpochMillis
+    steps: list[tuple[EpochMillis, EpochMillis]] = field(default_factory=list)
+
+    def answered(self, placed_at: EpochMillis, now: EpochMillis) -> None:
+        """The check answered an order placed at ``placed_at``, at ``now``."""
+        while self.steps and self.steps[-1][0] >= placed_at:
+            self.steps.pop()  # an answer this recent for an earlier order hides it
+        self.steps.append((placed_at, now))
+
+    def last_answer_up_to(self, placed_at: EpochMillis) -> EpochMillis | None:
+        """When the check last answered an order placed at or before ``placed_at``; None if never."""
+        i = bisect.bisect_right(self.steps, (placed_at, 2**63))
+        return self.steps[i - 1][1] if i else None
+
+    def forget_before(self, placed_at: EpochMillis) -> None:
+        """Drop steps no undecided order placed at or after ``placed_at`` can need."""
+        i = bisect.bisect_right(self.steps, (placed_at, 2**63))
+        del self.steps[: max(0, i - 1)]
+
+
+def overdue(
+    created_ms: EpochMillis,
+    placed_at: EpochMillis,
+    missing: Iterable[str],
+    progress: Mapping[str, CheckProgress],
+    now: EpochMillis,
+    timeout_ms: int,
+) -> list[str]:
+    """The checks whose result for an order is lost rather than late (SPEC §3, updated).
+
+    A missing check's clock runs from the order's creation, and starts again each time the check
+    answers an order placed no later than this one: a check working through earlier orders is
+    late, not lost, however long that takes. One that answers nothing, or only orders placed after
+    this one, is overdue once ``timeout_ms`` has run.
+    """
+    late = []
+    for check in sorted(missing):
+        seen = progress[check]
+        since = max(created_ms, seen.started_ms, seen.last_answer_up_to(placed_at) or 0)
+        if now - since >= timeout_ms:
+            late.append(check)
+    return late
+
+
+def time_out(order: Record, now: EpochMillis) -> Outcome:
+    """FAILED with VALIDATION_TIMEOUT, if the order is still CREATED."""
+    if order["state"] != "CREATED":
         return Outcome()
     return Outcome([_next(order, now, state="FAILED", reasons=[VALIDATION_TIMEOUT])])
+
+
+def hold(entries: Sequence[Record] | None, entry: Record) -> list[Record]:
+    """``entries`` with a payment or action that overtook its order added (SPEC §3)."""
+    return [*(entries or []), entry]
+
+
+def split_expired(
+    entries: Sequence[Record], now: EpochMillis, hold_ms: int
+) -> tuple[list[Record], list[Record]]:
+    """(still held, held ``hold_ms`` or longer: for dead letters), each in arrival order."""
+    kept = [e for e in entries if now - e["held_at"] < hold_ms]
+    return kept, [e for e in entries if now - e["held_at"] >= hold_ms]
 
 
 def pay(order: Record, payment: Mapping[str, Any], now: EpochMillis) -> Outcome:

@@ -16,7 +16,7 @@ from consumers.query_api.main import create_app
 from consumers.query_api.settings import QuerySettings
 from infra.services import SERVICES
 from schemas import store
-from schemas.asyncapi import AVRO_FORMAT, FLOWS, Cluster, document
+from schemas.asyncapi import AVRO_FORMAT, FLOWS, Cluster, document, message_name
 from schemas.topics import ALL, Topics
 
 VALIDATOR = Path(__file__).resolve().parents[2] / "infra" / "asyncapi"
@@ -101,6 +101,30 @@ def test_one_channel_per_topic_with_its_avro_record() -> None:
             assert payload == {"schemaFormat": AVRO_FORMAT, "schema": store.load(spec.value).definition}
     dead = doc["components"]["messages"]["DeadLetter"]
     assert dead["payload"] == {"type": "string", "format": "binary"}
+
+
+def test_the_document_says_how_keys_are_partitioned() -> None:
+    doc = document()
+    assert doc["info"]["description"] == (
+        "Every Kafka topic of ShopStream, its Avro records and who writes and reads it. "
+        "Keys are UTF-8 strings, partitioned with murmur2(key) as Kafka's Java client and aiokafka do. "
+        "librdkafka clients (confluent-kafka Python, Go, .NET) must set partitioner=murmur2_random: their "
+        "default, consistent_random, hashes with CRC32, and a keyed record a processor finds on another "
+        "partition than its key's is dead-lettered as WRONG_PARTITION (error-kind partition), "
+        "changing no state."
+    )
+    keys = {
+        spec.name: doc["components"]["messages"][message_name(spec)]["bindings"]["kafka"]["key"]
+        for spec in ALL
+    }
+    assert keys == {
+        spec.name: {
+            "type": "string",
+            "description": f"{spec.key} (UTF-8); partition = murmur2(key); "
+            "librdkafka clients: partitioner=murmur2_random",
+        }
+        for spec in ALL
+    }
 
 
 def test_operations_cover_every_service_and_one_writer_per_topic() -> None:

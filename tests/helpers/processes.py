@@ -139,16 +139,22 @@ def running(
             proc.stop()
 
 
-@contextmanager
-def on_own_topics(names: Sequence[str], kafka: str, registry: str, **env: str) -> Iterator[KafkaSettings]:
-    """The services called ``names`` alone, on topics of their own (a fresh prefix), with ``env``."""
-    stem = names[0].split("-")[0]
+def own_topics(stem: str, kafka: str, registry: str) -> tuple[KafkaSettings, dict[str, str]]:
+    """A fresh topic prefix with every topic created, and the environment pointing services at it."""
     settings = KafkaSettings(bootstrap_servers=kafka, topic_prefix=f"{stem}-{uuid.uuid4().hex[:10]}.")
     asyncio.run(ensure_topics(settings))
-    base = {
+    env = {
         "KAFKA_BOOTSTRAP_SERVERS": kafka,
         "KAFKA_TOPIC_PREFIX": settings.topic_prefix,
         "SCHEMA_REGISTRY_URL": registry,
     }
+    return settings, env
+
+
+@contextmanager
+def on_own_topics(names: Sequence[str], kafka: str, registry: str, **env: str) -> Iterator[KafkaSettings]:
+    """The services called ``names`` alone, on topics of their own (a fresh prefix), with ``env``."""
+    stem = names[0].split("-")[0]
+    settings, base = own_topics(stem, kafka, registry)
     with running([service(name) for name in names], {**base, **env}, tag=f"{stem}-"):
         yield settings

@@ -117,9 +117,14 @@ class LagProbe:
 
     async def lag(self, group: str) -> int:
         """Σ (end offset − committed offset) over the group's partitions."""
+        return sum((await self.lag_by_partition(group)).values())
+
+    async def lag_by_partition(self, group: str) -> dict[str, int]:
+        """``topic[partition]`` → end offset − committed offset, for each partition that lags."""
         done = await self.committed(group)
         ends = await self.end_offsets(list(done))
-        return sum(max(ends[tp] - offset, 0) for tp, offset in done.items())
+        lags = {f"{tp.topic}[{tp.partition}]@{offset}": ends[tp] - offset for tp, offset in done.items()}
+        return {where: lag for where, lag in sorted(lags.items()) if lag > 0}
 
     async def backlog_cleared(self, group: str, killed_at: float, timeout_s: float = 120) -> float | None:
         """Seconds from ``killed_at`` until the group committed everything that was in its topics then.

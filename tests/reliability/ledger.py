@@ -49,7 +49,7 @@ class Verdict:
     unsettled: list[str] = field(default_factory=list)
     inventory: list[str] = field(default_factory=list)
     dead_letters: int = 0
-    reannounced: int = 0
+    repeated: list[str] = field(default_factory=list)
     validation_timeouts: int = 0
 
     def problems(self) -> list[str]:
@@ -59,6 +59,7 @@ class Verdict:
             *(f"doubled: {x}" for x in self.doubled),
             *(f"unsettled: {x}" for x in self.unsettled),
             *(f"inventory: {x}" for x in self.inventory),
+            *(f"repeated: {x}" for x in self.repeated),
         ]
 
     def summary(self) -> dict[str, Any]:
@@ -73,7 +74,7 @@ class Verdict:
             "unsettled": len(self.unsettled),
             "inventory_mismatches": len(self.inventory),
             "dead_letters": self.dead_letters,
-            "reannounced_created": self.reannounced,
+            "repeated_versions": len(self.repeated),
             "validation_timeouts": self.validation_timeouts,
         }
 
@@ -109,7 +110,10 @@ async def read_topic(
 
 
 def _versions(order_id: str, records: list[dict[str, Any]], verdict: Verdict) -> dict[str, Any]:
-    """The order's last version; a fork (same version, different contents) or a gap is a double."""
+    """The order's last version; a fork (same version, different contents) or a gap is a double.
+
+    A version published twice alike breaks SPEC §3 ("each version is published once") too.
+    """
     by_version: dict[int, dict[str, Any]] = {}
     for record in records:
         seen = by_version.get(record["version"])
@@ -117,8 +121,8 @@ def _versions(order_id: str, records: list[dict[str, Any]], verdict: Verdict) ->
             by_version[record["version"]] = record
         elif any(seen[k] != record[k] for k in COMPARED):
             verdict.doubled.append(f"{order_id} version {record['version']} written twice, differently")
-        elif record["version"] == 1:
-            verdict.reannounced += 1
+        else:
+            verdict.repeated.append(f"{order_id} version {record['version']} published twice")
     if sorted(by_version) != list(range(1, len(by_version) + 1)):
         verdict.doubled.append(f"{order_id} versions {sorted(by_version)} are not 1..n")
     return by_version[max(by_version)]

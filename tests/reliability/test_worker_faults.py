@@ -104,6 +104,7 @@ async def scenario(system: Handles) -> tuple[Verdict, dict[str, int]]:
         for name, task in measures:
             recoveries[name].append(await task)
         final_lag = await wait_lag_zero(system, probe)
+        lagging = {p.name: await probe.lag_by_partition(group_of(system.kafka, p.name)) for p in PROCESSORS}
     figures: dict[str, object] = {
         **verdict.summary(),
         "rate_per_s": RATE,
@@ -114,6 +115,7 @@ async def scenario(system: Handles) -> tuple[Verdict, dict[str, int]]:
             k: [None if v is None else round(v, 2) for v in vs] for k, vs in recoveries.items()
         },
         "final_lag": final_lag,
+        "lagging_partitions": {name: lags for name, lags in lagging.items() if lags},
         "problems": verdict.problems()[:20],
     }
     report("worker_faults", figures)

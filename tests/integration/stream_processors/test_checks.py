@@ -16,7 +16,7 @@ from infra.settings import KafkaSettings, RegistrySettings
 from schemas.clock import now_ms
 from schemas.serdes import Serdes
 from schemas.topics import Topics, TopicSpec
-from stream_processors.common.app import partition_of
+from stream_processors.common.partitions import partition_of
 from tests.helpers.processes import on_own_topics
 
 LIMIT = 200_000

@@ -93,3 +93,27 @@ def test_the_report_lists_breakdowns_under_the_table() -> None:
     table = markdown({}, [figure])
     assert "| cpu | 20.0 | CPU ms/order |" in table
     assert "- cpu (CPU ms/order): broker 15.0" in table
+
+
+def test_the_report_holds_figures_to_the_targets_of_issue_12() -> None:
+    from bench.report import targets
+
+    figures = [
+        {"name": "lifecycle CREATED→VALIDATED, every service, 20,000-order backlog", "value": 120.0},
+        {"name": "steady 100 orders/s offered: Kafka requests per order, all clients", "value": 9.5},
+        {
+            "name": "one hop: consume → decode → check → encode → produce, our Faust processor (after), "
+            "20,000 OrderPlaced records",
+            "value": 9000.0,
+            "ratio": 0.6,
+        },
+    ]
+    assert targets(figures) == [
+        "| target (issue 12) | before | target | measured | met |",
+        "|---|---|---|---|---|",
+        "| backlog drained CREATED→VALIDATED (orders/s) | 25 | ≥ 500 | 120.0 | no |",
+        "| Kafka requests per order, steady 100/s | ~50 | ≤ 10 | 9.5 | yes |",
+        "| one hop, our processor against Quix Streams | 0.13 | ≥ 1 | 0.6 | no |",
+        "",
+    ]
+    assert targets([{"name": "serde", "value": 1.0}]) == []  # no target measured: no table

@@ -119,3 +119,39 @@ def test_a_sku_knows_the_orders_it_holds_or_has_closed() -> None:
     assert rules.knows(state, "o-1", closing) is True
     assert rules.knows(state, "o-2", "RELEASED") is True  # never reserved here, but closed for good
     assert rules.knows(state, "o-3", None) is False
+
+
+def test_a_failed_order_releases_every_reserved_line_and_a_passed_one_nothing() -> None:
+    results = {
+        "c": {"order_id": "o-1", "sku": "c", "index": 2, "ok": True, "reason": None},
+        "b": {"order_id": "o-1", "sku": "b", "index": 1, "ok": False, "reason": "OUT_OF_STOCK:b"},
+        "a": {"order_id": "o-1", "sku": "a", "index": 0, "ok": True, "reason": None},
+    }
+    assert rules.releases(results, passed=False) == [
+        {**results["a"], "op": "release"},
+        {**results["c"], "op": "release"},
+    ]
+    assert rules.releases({"a": results["a"]}, passed=True) == []
+
+
+def test_a_refusal_for_stock_waits_for_the_levels_then_takes_the_latest() -> None:
+    request = {"sku": "a", "order_id": "o-1", "quantity": 3}
+    unknown = rules.empty_stock()
+    assert rules.reserve_with_level(unknown, request, None, None, caught_up=False) is None
+    # caught up: the level PUT before the order is applied, and the line decided again
+    assert rules.reserve_with_level(unknown, request, None, (5, 7), caught_up=True) == (True, None, True)
+    assert (unknown["on_hand"], unknown["level_offset"], unknown["reserved"]) == (5, 7, {"o-1": 3})
+    short = stock(2)
+    short["level_offset"] = 7
+    # caught up, no newer level: refused as it stands
+    assert rules.reserve_with_level(short, request, None, (5, 7), caught_up=True) == (
+        False,
+        "OUT_OF_STOCK:a",
+        False,
+    )
+    # a refusal no level can undo never waits
+    assert rules.reserve_with_level(stock(9), request, "RELEASED", None, caught_up=False) == (
+        False,
+        "ALREADY_RELEASED:a",
+        False,
+    )

@@ -1,8 +1,11 @@
-"""Addressing: the current e-mail, a catch-up before giving up, and unaddressable ones counted."""
+"""Addressing: the current e-mail, waiting for the customers to catch up, unaddressable ones counted.
+
+The outbox only queues notifications on the batch; their delivery (and its count) is the
+runtime's, tested in tests/unit/stream_processors/common/test_runtime.py.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any, cast
 
@@ -10,83 +13,84 @@ from prometheus_client import REGISTRY
 
 from schemas import store
 from schemas.serde import AvroSerde, SingleObjectFraming
+from stream_processors.common.runtime import NEEDS_REFERENCE, Batch
 from stream_processors.notifications.outbox import Outbox
 from stream_processors.notifications.rules import Draft
 
 DRAFT = Draft("o-1:2:ORDER_CONFIRMED", "c-1", "o-1", "ORDER_CONFIRMED", "Your order o-1 is confirmed.", 7)
+OTHER = Draft("o-2:3:ORDER_SHIPPED", "c-2", "o-2", "ORDER_SHIPPED", "Your order o-2 has shipped.", 8)
 SERDE = AvroSerde("t.notifications", store.load("Notification"), SingleObjectFraming())
+TOPIC = object()  # the notifications topic: the outbox only hands it to the batch
 
 
 class Customers:
-    """A customers view whose records appear only once it catches up (like a lagging reader)."""
+    """The customers view, as far as it has been read."""
 
-    def __init__(self, now: dict[str, Any], after_catch_up: dict[str, Any]) -> None:
-        self.data = dict(now)
-        self.later = after_catch_up
-        self.catch_ups: list[float] = []
+    def __init__(self, known: dict[str, dict[str, Any]]) -> None:
+        self.data = dict(known)
 
     def get(self, key: str) -> dict[str, Any] | None:
         return self.data.get(key)
 
-    async def catch_up(self, timeout_s: float) -> bool:
-        self.catch_ups.append(timeout_s)
-        self.data.update(self.later)
-        return True
 
-
-class Topic:
-    """Records what is sent; each send is acknowledged at once."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes]] = []
-
-    async def send(self, *, key: str, value: bytes) -> asyncio.Future[None]:
-        self.sent.append((key, value))
-        acked: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        acked.set_result(None)
-        return acked
-
-    def get_topic_name(self) -> str:
-        return "t.notifications"
-
-
-def outbox(customers: Customers, service: str) -> tuple[Outbox, Topic]:
-    topic = Topic()
-    return Outbox(cast(Any, topic), SERDE, cast(Any, customers), service, 5.0), topic
-
-
-def sample(name: str, labels: dict[str, str]) -> float:
-    return REGISTRY.get_sample_value(name, labels) or 0.0
-
-
-async def test_a_known_customer_is_addressed_without_waiting() -> None:
+def outbox(customers: Customers) -> tuple[Outbox, str]:
     service = f"test-{uuid.uuid4().hex[:6]}"
-    customers = Customers({"c-1": {"email": "ann@example.com"}}, {"c-1": {"email": "newer@example.com"}})
-    box, topic = outbox(customers, service)
-    assert await box.send(DRAFT) is True
-    assert customers.catch_ups == []
-    assert [(key, SERDE.decode(value)) for key, value in topic.sent] == [
-        ("c-1", DRAFT.addressed("ann@example.com"))
+    return Outbox(cast(Any, TOPIC), SERDE, cast(Any, customers), service), service
+
+
+def queued(batch: Batch) -> list[tuple[object, str | None, dict[str, Any], int | None]]:
+    return [(out.topic, out.key, SERDE.decode(out.value), out.partition) for out in batch.outputs]
+
+
+def unaddressable(service: str, kind: str) -> float:
+    labels = {"service": service, "kind": kind}
+    return REGISTRY.get_sample_value("shopstream_notifications_unaddressable_total", labels) or 0.0
+
+
+def test_a_known_customer_is_addressed_with_the_current_email_keyed_by_customer() -> None:
+    customers = Customers({"c-1": {"email": "ann@example.com"}})
+    box, _ = outbox(customers)
+    batch = Batch()
+    assert box.unknown([DRAFT]) is False
+    assert box.send([DRAFT], batch, caught_up=False) is None
+    customers.data["c-1"] = {"email": "newer@example.com"}
+    assert box.send([DRAFT], batch, caught_up=False) is None
+    assert queued(batch) == [
+        (TOPIC, "c-1", DRAFT.addressed("ann@example.com"), None),
+        (TOPIC, "c-1", DRAFT.addressed("newer@example.com"), None),
     ]
-    labels = {"service": service, "topic": "t.notifications"}
-    assert sample("shopstream_events_published_total", labels) == 1
+    assert (batch.views, batch.deferred) == ({}, [])
 
 
-async def test_an_unknown_customer_is_looked_up_again_after_catching_up() -> None:
-    customers = Customers({}, {"c-1": {"email": "ann@example.com"}})
-    box, topic = outbox(customers, f"test-{uuid.uuid4().hex[:6]}")
-    assert await box.send(DRAFT) is True
-    assert customers.catch_ups == [5.0]
-    assert [SERDE.decode(value)["email"] for _, value in topic.sent] == ["ann@example.com"]
+def test_an_unknown_customer_needs_the_reference_and_nothing_is_queued_or_counted() -> None:
+    box, service = outbox(Customers({"c-1": {"email": "ann@example.com"}}))
+    batch = Batch()
+    assert box.unknown([DRAFT, OTHER]) is True
+    # the known customer's draft waits too: the record's drafts go together, once
+    assert box.send([DRAFT, OTHER], batch, caught_up=False) is NEEDS_REFERENCE
+    assert batch.outputs == []
+    assert unaddressable(service, "ORDER_SHIPPED") == 0
 
 
-async def test_a_still_unknown_customer_gets_nothing_and_is_counted() -> None:
-    service = f"test-{uuid.uuid4().hex[:6]}"
-    customers = Customers({}, {"c-2": {"email": "someone@example.com"}})
-    box, topic = outbox(customers, service)
-    assert await box.send(DRAFT) is False
-    assert await box.send(DRAFT) is False
-    assert (customers.catch_ups, topic.sent) == ([5.0, 5.0], [])
-    labels = {"service": service, "kind": "ORDER_CONFIRMED"}
-    assert sample("shopstream_notifications_unaddressable_total", labels) == 2
-    assert sample("shopstream_events_published_total", {"service": service, "topic": "t.notifications"}) == 0
+def test_a_customer_read_during_the_catch_up_is_addressed() -> None:
+    customers = Customers({"c-1": {"email": "ann@example.com"}})
+    box, service = outbox(customers)
+    batch = Batch()
+    assert box.send([DRAFT, OTHER], batch, caught_up=False) is NEEDS_REFERENCE
+    customers.data["c-2"] = {"email": "bob@example.com"}  # what the catch-up read
+    assert box.send([DRAFT, OTHER], batch, caught_up=True) is None
+    assert queued(batch) == [
+        (TOPIC, "c-1", DRAFT.addressed("ann@example.com"), None),
+        (TOPIC, "c-2", OTHER.addressed("bob@example.com"), None),
+    ]
+    assert unaddressable(service, "ORDER_SHIPPED") == 0
+
+
+def test_a_customer_still_unknown_after_the_catch_up_gets_nothing_and_is_counted() -> None:
+    box, service = outbox(Customers({"c-1": {"email": "ann@example.com"}}))
+    batch = Batch()
+    assert box.send([DRAFT, OTHER], batch, caught_up=True) is None
+    assert box.send([OTHER], batch, caught_up=True) is None
+    assert queued(batch) == [(TOPIC, "c-1", DRAFT.addressed("ann@example.com"), None)]
+    assert unaddressable(service, "ORDER_SHIPPED") == 2
+    assert unaddressable(service, "ORDER_CONFIRMED") == 0

@@ -149,12 +149,84 @@ def test_ship_only_when_paid() -> None:
         )
 
 
-def test_validation_time_out_fails_only_created_orders_after_the_deadline() -> None:
-    order = created()
-    assert rules.time_out(order, deadline=LATER, now=LATER - 1) == rules.Outcome()
-    [failed] = rules.time_out(order, deadline=LATER, now=LATER).versions
-    assert (failed["state"], failed["reasons"]) == ("FAILED", ["VALIDATION_TIMEOUT"])
-    assert rules.time_out(in_state("VALIDATED"), deadline=LATER, now=LATER + 1) == rules.Outcome()
+def test_validation_time_out_fails_only_created_orders() -> None:
+    [failed] = rules.time_out(created(), now=LATER).versions
+    assert (failed["state"], failed["reasons"], failed["version"]) == ("FAILED", ["VALIDATION_TIMEOUT"], 2)
+    assert rules.time_out(in_state("VALIDATED"), now=LATER + 1) == rules.Outcome()
+
+
+TIMEOUT = 30_000
+
+
+def progress(started: int, *answers: tuple[int, int]) -> dict[str, rules.CheckProgress]:
+    """DETAILS with ``answers`` (placed_at, when); the other checks never matter here."""
+    details = rules.CheckProgress(started_ms=started)
+    for placed_at, when in answers:
+        details.answered(placed_at, when)
+    return {check: rules.CheckProgress(started_ms=NOW) for check in rules.CHECKS} | {"DETAILS": details}
+
+
+def test_a_check_working_through_earlier_orders_is_late_not_lost() -> None:
+    # created and placed at NOW; DETAILS answers orders placed before it for 5 minutes
+    answers = [(NOW - 1000 + i, NOW + i * 1000) for i in range(300)]
+    late = rules.overdue(NOW, NOW, {"DETAILS"}, progress(NOW, *answers), NOW + 300_000, TIMEOUT)
+    assert late == []
+
+
+def test_a_check_that_answers_nothing_is_overdue_after_the_time_out() -> None:
+    seen = progress(NOW - 5000)
+    assert rules.overdue(NOW, NOW, {"DETAILS"}, seen, NOW + TIMEOUT - 1, TIMEOUT) == []
+    assert rules.overdue(NOW, NOW, {"DETAILS"}, seen, NOW + TIMEOUT, TIMEOUT) == ["DETAILS"]
+
+
+def test_a_restarted_processor_gives_each_check_a_full_time_out() -> None:
+    seen = progress(NOW + 60_000)  # watching only since a minute after the order was created
+    assert rules.overdue(NOW, NOW, {"DETAILS"}, seen, NOW + 60_000 + TIMEOUT - 1, TIMEOUT) == []
+    assert rules.overdue(NOW, NOW, {"DETAILS"}, seen, NOW + 60_000 + TIMEOUT, TIMEOUT) == ["DETAILS"]
+
+
+def test_a_check_that_stopped_answering_is_overdue_a_time_out_after_its_last_answer() -> None:
+    seen = progress(NOW, (NOW - 5, NOW + 40_000))  # busy with an earlier order until NOW + 40 s
+    assert rules.overdue(NOW, NOW, {"DETAILS"}, seen, NOW + 40_000 + TIMEOUT - 1, TIMEOUT) == []
+    assert rules.overdue(NOW, NOW, {"DETAILS"}, seen, NOW + 40_000 + TIMEOUT, TIMEOUT) == ["DETAILS"]
+
+
+def test_a_check_answering_only_later_orders_is_overdue_a_time_out_after_its_last_earlier_answer() -> None:
+    # from NOW + 1 s it keeps answering, but only orders placed after this one
+    answers = [(NOW - 1, NOW + 1000), *((NOW + 1 + i, NOW + 1000 + i * 100) for i in range(1000))]
+    seen = progress(NOW, *answers)
+    assert rules.overdue(NOW, NOW, {"DETAILS"}, seen, NOW + 1000 + TIMEOUT - 1, TIMEOUT) == []
+    assert rules.overdue(NOW, NOW, {"DETAILS"}, seen, NOW + 1000 + TIMEOUT, TIMEOUT) == ["DETAILS"]
+
+
+def test_answers_out_of_order_keep_the_clock_of_every_later_order_running_again() -> None:
+    # inventory answers per sku partition: an earlier order may be answered after later ones
+    seen = progress(NOW, (NOW + 50, NOW + 1000), (NOW + 10, NOW + 20_000))["DETAILS"]
+    assert seen.last_answer_up_to(NOW + 9) is None
+    assert seen.last_answer_up_to(NOW + 10) == NOW + 20_000
+    assert seen.last_answer_up_to(NOW + 60) == NOW + 20_000  # the later answer hides the earlier one
+    late = rules.overdue(
+        NOW, NOW + 40, {"DETAILS"}, progress(NOW, (NOW + 10, NOW + 20_000)), NOW + 49_999, TIMEOUT
+    )
+    assert late == []
+
+
+def test_progress_forgets_steps_no_undecided_order_needs() -> None:
+    seen = rules.CheckProgress(started_ms=NOW)
+    for placed_at in (10, 20, 30, 40):
+        seen.answered(placed_at, NOW + placed_at)
+    assert seen.steps == [(10, NOW + 10), (20, NOW + 20), (30, NOW + 30), (40, NOW + 40)]
+    seen.forget_before(25)
+    assert seen.steps == [(20, NOW + 20), (30, NOW + 30), (40, NOW + 40)]
+    assert seen.last_answer_up_to(25) == NOW + 20
+    assert seen.last_answer_up_to(19) is None
+
+
+def test_held_requests_expire_one_by_one_after_the_hold_time() -> None:
+    entries = rules.hold(rules.hold(None, {"held_at": NOW, "n": 1}), {"held_at": NOW + 5000, "n": 2})
+    assert rules.split_expired(entries, NOW + 9999, 10_000) == (entries, [])
+    assert rules.split_expired(entries, NOW + 10_000, 10_000) == ([entries[1]], [entries[0]])
+    assert rules.split_expired(entries, NOW + 15_000, 10_000) == ([], entries)
 
 
 def test_rejection_record_names_request_reason_and_state() -> None:

@@ -1,0 +1,176 @@
+"""The offset ledger: which offsets were handed out, which were processed, and what is safe to commit.
+
+A pure core, no Faust and no Kafka: the consumer adapter (``transport``) tells it what happens,
+and asks it two things, the commit point of a partition and which partitions to fetch again.
+
+Per partition it keeps the *commit point* (every offset below was processed or is absent from the
+log), the offsets handed out and not yet processed, the offsets processed above the commit point,
+and the ranges the log does not have (compaction, transaction markers). An offset counts as absent
+only when the fetch jumped over it, reading on from a known position; right after a seek or an
+assignment the position is unknown until a record comes, because a batch fetched before can still
+be handed out after it (faust-streaming's fetch loop, see ``transport``), and a record handed out
+inside a range taken for absent voids that range.
+
+Faust drops events it fetched (around a rebalance, or a batch fetched before a seek-back), so an
+offset handed out may never be processed. The ledger then asks for the partition to be fetched
+again from its commit point:
+
+- a **hole**: something above the commit point was processed, the commit point itself was not;
+  asked again every ``refetch_after_s`` while it stays (one seek-back can be lost to the same race);
+- a **tail**: offsets handed out and none processed, while the agent that reads the partition was
+  idle (nothing queued, nothing in hand) at two checks ``refetch_after_s`` apart with no progress;
+- a hole whose first offset was never handed out again ``absent_after_s`` after the first
+  seek-back is absent from the log (compacted away): the commit point moves past it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+TP = TypeVar("TP", bound=Hashable)
+REFETCH_AFTER_S = 5.0
+ABSENT_AFTER_S = 300.0
+
+
+@dataclass
+class PartitionLedger:
+    """One partition's offsets since it was assigned (see the module docstring)."""
+
+    commit_point: int
+    expected: int | None  # the offset the next record handed out should have; None after a seek
+    pending: set[int] = field(default_factory=set)
+    processed: set[int] = field(default_factory=set)
+    absent: dict[int, int] = field(default_factory=dict)  # start → end (exclusive)
+    stalled: tuple[float, int] | None = None  # (since, commit point then): a tail or a hole waiting
+    first_refetch: tuple[float, int] | None = None  # (when, commit point then)
+
+    def handed_out(self, offset: int) -> None:
+        """The consumer handed ``offset`` to the framework."""
+        if self.expected is not None and offset > self.expected:
+            self.absent[self.expected] = offset  # fetched on from a known position: not in the log
+        elif self.absent:
+            # a record inside a range taken for absent proves the range wrong: forget it
+            self.absent = {s: e for s, e in self.absent.items() if not s <= offset < e}
+        self.expected = offset + 1
+        if offset >= self.commit_point and offset not in self.processed:
+            self.pending.add(offset)
+
+    def done(self, offset: int) -> None:
+        """``offset`` was processed."""
+        self.pending.discard(offset)
+        if offset >= self.commit_point:
+            self.processed.add(offset)
+            self._advance()
+
+    def _advance(self) -> None:
+        point = self.commit_point
+        while True:
+            if point in self.processed:
+                self.processed.discard(point)
+                point += 1
+            elif point in self.absent:
+                point = self.absent.pop(point)
+            else:
+                break
+        if point != self.commit_point:
+            self.commit_point = point
+            self.pending = {o for o in self.pending if o >= point}
+            self.absent = {s: e for s, e in self.absent.items() if e > point}
+            self.stalled = self.first_refetch = None
+
+    def has_hole(self) -> bool:
+        """Whether an offset above the commit point was processed while the commit point was not."""
+        return bool(self.processed)
+
+    def has_tail(self) -> bool:
+        """Whether offsets were handed out and none of them, nor anything above, was processed."""
+        return bool(self.pending) and not self.processed
+
+
+class OffsetLedger(Generic[TP]):
+    """Every assigned partition's :class:`PartitionLedger`, and when to fetch one again."""
+
+    def __init__(
+        self, refetch_after_s: float = REFETCH_AFTER_S, absent_after_s: float = ABSENT_AFTER_S
+    ) -> None:
+        self.refetch_after_s = refetch_after_s
+        self.absent_after_s = absent_after_s
+        self.partitions: dict[TP, PartitionLedger] = {}
+
+    def assign(self, tp: TP, committed: int) -> None:
+        """``tp`` starts over at ``committed`` (its committed offset, or the start of its log).
+
+        Where the fetch stands is unknown until a record comes: Faust can hand out a batch fetched
+        at the old position after the rebalance (it takes the generation once the fetch returned),
+        and a jump from ``committed`` to it is no gap in the log.
+        """
+        self.partitions[tp] = PartitionLedger(commit_point=committed, expected=None)
+
+    def revoke(self, tps: Iterable[TP]) -> None:
+        """Forget partitions this consumer no longer owns."""
+        for tp in tps:
+            self.partitions.pop(tp, None)
+
+    def seek(self, tp: TP, offset: int) -> None:
+        """The consumer will fetch ``tp`` from ``offset``: where it stands is unknown until a record comes."""
+        ledger = self.partitions.get(tp)
+        if ledger is not None:
+            ledger.expected = None
+
+    def handed_out(self, tp: TP, offset: int) -> None:
+        """The consumer handed the record at ``offset`` of ``tp`` to the framework."""
+        ledger = self.partitions.get(tp)
+        if ledger is not None:
+            ledger.handed_out(offset)
+
+    def done(self, tp: TP, offset: int) -> None:
+        """The record at ``offset`` of ``tp`` was processed, its outputs acknowledged."""
+        ledger = self.partitions.get(tp)
+        if ledger is not None:
+            ledger.done(offset)
+
+    def commit_point(self, tp: TP) -> int | None:
+        """The offset safe to commit for ``tp``: every offset below it was processed or is absent."""
+        ledger = self.partitions.get(tp)
+        return None if ledger is None else ledger.commit_point
+
+    def to_refetch(self, now: float, idle: Iterable[TP]) -> list[tuple[TP, int]]:
+        """The partitions to fetch again now, each from its commit point.
+
+        ``idle``: the partitions whose agent has nothing queued and nothing in hand, so that an
+        offset handed out and not processed there can only have been dropped.
+        """
+        idle_now = set(idle)
+        due = []
+        for tp, ledger in self.partitions.items():
+            stuck = ledger.has_hole() or (ledger.has_tail() and tp in idle_now)
+            if not stuck:
+                ledger.stalled = None
+                continue
+            if ledger.stalled is None or ledger.stalled[1] != ledger.commit_point:
+                ledger.stalled = (now, ledger.commit_point)
+                continue
+            if now - ledger.stalled[0] < self.refetch_after_s:
+                continue
+            if self._absent_for_good(ledger, now):
+                continue
+            if ledger.first_refetch is None:
+                ledger.first_refetch = (now, ledger.commit_point)
+            ledger.stalled = (now, ledger.commit_point)
+            due.append((tp, ledger.commit_point))
+        return due
+
+    def _absent_for_good(self, ledger: PartitionLedger, now: float) -> bool:
+        """Move past a hole start fetched again for ``absent_after_s`` without ever coming back."""
+        first = ledger.first_refetch
+        point = ledger.commit_point
+        if first is None or now - first[0] < self.absent_after_s or point in ledger.pending:
+            return False
+        above = [o for o in (*ledger.pending, *ledger.processed) if o > point]
+        if not above or not ledger.has_hole():
+            return False
+        ledger.absent[point] = min(above)
+        ledger._advance()  # noqa: SLF001 - the ledger's own partition record
+        return True

@@ -1,0 +1,381 @@
+"""The batch runtime every processor runs on, beneath Faust's per-event stream layer.
+
+A processor is its inputs, its tables and a handler applying pure rules to one decoded record.
+:class:`BatchRunner` reads the events Faust's consumer delivered to an agent's channel in batches
+(all that are queued, up to ``batch_size``, after waiting at most ``batch_wait_ms`` for more),
+and per batch:
+
+1. decodes each record (what cannot be decoded is dead-lettered) and checks that a keyed record
+   sits on its key's murmur2 partition (SPEC §2; what does not is dead-lettered, changing nothing);
+2. applies the handler per record in offset order; a handler that cannot decide before its
+   reference data has caught up returns :data:`NEEDS_REFERENCE`, and that record, with every later
+   record of the same key, is set aside while the others go on (SPEC §3 "reference data first");
+3. one reference catch-up serves every record set aside; they are then applied in their order;
+4. sends the outputs without awaiting each: compacted views are coalesced to the last value per
+   key (:meth:`Batch.latest`, as Kafka Streams' record cache does), and the batch waits once for
+   every output to be acknowledged by the brokers, retrying transient failures;
+5. runs what had to wait for those acknowledgements (:meth:`Batch.after_delivery`), then acks the
+   events. Faust commits acked offsets only after its producer flush (``transport``), so a
+   committed offset never covers an output or table write the brokers have not acknowledged.
+
+Why beneath the stream: ``make bench`` measured Faust's per-event stream iteration (a loop turn,
+sensors and an ack per event) as the ceiling of a hop, ~9k records/s per core even over
+``Stream.take_events``. The runner keeps Faust's agents, tables, changelogs, consumer, commits and
+worker; it only replaces the iteration, doing what ``Stream._py_aiter`` does per event once per
+batch: skip events of an old generation (unacked: the consumer fetches them again), track the rest,
+and set Faust's current event so table writes go to the event's changelog partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import time
+import weakref
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+from faust import streams as faust_streams
+from faust.types import EventT, StreamT, TopicT
+
+from infra.metrics import EVENTS_IN, EVENTS_OUT, PROCESSING_SECONDS
+from schemas.exceptions import DecodeError
+from schemas.serde import AvroSerde
+from schemas.serdes import decode_waiting_for_registry
+from stream_processors.common.dead_letters import DeadLetters, is_transient
+from stream_processors.common.partitions import partition_of, wrong_partition_reason
+from stream_processors.common.settings import ProcessorSettings
+from stream_processors.common.transport import DrainingProducer, LedgerConsumer
+
+log = logging.getLogger(__name__)
+RETRY_S = 1.0
+
+
+class Verdict(enum.Enum):
+    """What a handler says of a record it did not finish."""
+
+    NEEDS_REFERENCE = "needs-reference"
+
+
+#: returned by a handler that would fail a record for reference data it may not have read yet
+NEEDS_REFERENCE = Verdict.NEEDS_REFERENCE
+
+
+@dataclass(slots=True)
+class Input:
+    """One decoded record of a batch: where it came from, its key, bytes and decoded value."""
+
+    event: EventT[bytes]
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    value: bytes | None
+    timestamp_ms: int
+    record: dict[str, Any]
+    caught_up: bool = False  # True once the reference data was read up to its end for this record
+
+
+@dataclass(slots=True)
+class _Output:
+    topic: TopicT
+    key: str | None
+    value: bytes
+    partition: int | None = None
+    source: Input | None = None  # the record it answers: dead-lettered if the brokers refuse it for good
+
+
+@dataclass
+class Batch:
+    """What a batch's handlers produce: outputs in order, coalesced views, deferred table writes."""
+
+    outputs: list[_Output] = field(default_factory=list)
+    views: dict[tuple[str, str], _Output] = field(default_factory=dict)
+    deferred: list[tuple[EventT[bytes], Callable[[], None]]] = field(default_factory=list)
+    current: EventT[bytes] | None = None
+    source: Input | None = None
+    #: a handler's notes for the rest of the batch (writes deferred by ``after_delivery``, say)
+    state: dict[Any, Any] = field(default_factory=dict)
+    #: views as they were before each ``latest`` since the last mark (None: absent)
+    undo: list[tuple[tuple[str, str], _Output | None]] = field(default_factory=list)
+
+    def send(self, topic: TopicT, key: str | None, value: bytes, partition: int | None = None) -> None:
+        """Publish ``value`` once the batch is applied; it is acknowledged before the batch is acked."""
+        self.outputs.append(_Output(topic, key, value, partition, self.source))
+
+    def latest(self, topic: TopicT, key: str, value: bytes, slot: str | None = None) -> None:
+        """Publish ``value`` as the state of ``slot`` (default: ``key``); only the batch's last one goes."""
+        where = (topic.get_topic_name(), key if slot is None else slot)
+        self.undo.append((where, self.views.get(where)))
+        self.views[where] = _Output(topic, key, value, None, self.source)
+
+    def mark(self) -> tuple[int, int]:
+        """Where the batch stands before a record is applied: what :meth:`rollback` returns to."""
+        self.undo.clear()
+        return len(self.outputs), len(self.deferred)
+
+    def rollback(self, mark: tuple[int, int]) -> None:
+        """Forget the outputs and deferred writes of a record whose application did not finish."""
+        del self.outputs[mark[0] :], self.deferred[mark[1] :]
+        while self.undo:
+            where, before = self.undo.pop()
+            if before is None:
+                self.views.pop(where, None)
+            else:
+                self.views[where] = before
+
+    def after_delivery(self, write: Callable[[], None]) -> None:
+        """Run ``write`` (a table write) once the batch's outputs are acknowledged, as the current event."""
+        assert self.current is not None  # noqa: S101 - only called from a handler
+        self.deferred.append((self.current, write))
+
+
+Handler = Callable[[Input, Batch], Awaitable[Verdict | None]]
+CatchUp = Callable[[int], Awaitable[object]]
+
+
+def set_current_event(event: EventT[bytes] | None) -> None:
+    """Make ``event`` Faust's current event: table writes then go to its changelog partition.
+
+    Faust's tables find the partition of a write through this context variable, which only its
+    stream iterator sets (``faust.streams._current_event``, faust-streaming 0.15; a write without it
+    fails, as faust-streaming/faust#522 found for the periodic flush); the canary test
+    ``test_runtime_faust_hooks`` fails when an upgrade renames it.
+    """
+    faust_streams._current_event.set(None if event is None else weakref.ref(event))  # noqa: SLF001
+
+
+class BatchRunner:
+    """Runs ``handler`` over an agent's stream, batch by batch (see the module docstring)."""
+
+    def __init__(
+        self,
+        app: faust.App,
+        dead: DeadLetters,
+        decoders: Mapping[str, AvroSerde | None],
+        handler: Handler,
+        settings: ProcessorSettings,
+        *,
+        catch_up: CatchUp | None = None,
+        unkeyed: frozenset[str] = frozenset(),
+    ) -> None:
+        """``decoders``: topic → serde (None: raw); ``unkeyed``: topics exempt from the partition check."""
+        self.app = app
+        self.dead = dead
+        self.decoders = decoders
+        self.handler = handler
+        self.batch_size = settings.batch_size
+        self.batch_wait_s = settings.batch_wait_ms / 1000
+        self.catch_up = catch_up
+        self.unkeyed = unkeyed
+        self.service = dead.service
+        self._topics = frozenset(decoders)
+        self._queue: Any = None  # the agent's channel queue, once running
+        self._busy = False
+
+    @property
+    def topics(self) -> frozenset[str]:
+        """The topics the agent reads."""
+        return self._topics
+
+    @property
+    def idle(self) -> bool:
+        """Nothing queued for the agent and no batch in hand: what the offset ledger asks (``transport``)."""
+        return not self._busy and (self._queue is None or bool(self._queue.empty()))
+
+    async def run(self, stream: StreamT[bytes]) -> None:
+        """Process the agent's events forever, one batch at a time."""
+        channel: Any = stream.channel  # the agent's channel iterator, whose queue Faust's conductor fills
+        self._queue = channel.queue
+        consumer = self.app.consumer
+        if isinstance(consumer, LedgerConsumer) and self not in consumer.readers:
+            consumer.readers.append(self)
+        while True:
+            try:
+                events = await self._next_events(channel)
+                await self.process(self._admitted(events))
+            except StopAsyncIteration:
+                return  # the worker is stopping: its channel is closed
+            finally:
+                self._busy = False
+
+    async def _next_events(self, channel: Any) -> list[EventT[bytes]]:
+        """The events queued for the agent: at least one, at most ``batch_size``."""
+        queue = channel.queue
+        events = [await channel.__anext__()]
+        self._busy = True  # events in hand from here on: not idle while waiting for more
+        self._drain(queue, events)
+        if len(events) < self.batch_size and self.batch_wait_s > 0:
+            await asyncio.sleep(self.batch_wait_s)
+            self._drain(queue, events)
+        return events
+
+    def _drain(self, queue: Any, events: list[EventT[bytes]]) -> None:
+        while len(events) < self.batch_size and not queue.empty():
+            events.append(queue.get_nowait())
+
+    def _admitted(self, events: Sequence[EventT[bytes]]) -> list[EventT[bytes]]:
+        """The events of the current generation, tracked; the others are left unacked (fetched again)."""
+        app, consumer = self.app, self.app.consumer
+        acking = app.topics.acking_topics
+        generation, active = app.consumer_generation_id, app.flow_control.is_active()
+        admitted = []
+        for event in events:
+            message = event.message
+            if not active or message.generation_id != generation:
+                continue  # fetched before a rebalance: Faust's stream skips these too
+            if message.topic in acking and not message.tracked:
+                message.tracked = True
+                consumer.track_message(message)
+            admitted.append(event)
+        return admitted
+
+    async def process(self, events: Sequence[EventT[bytes]]) -> None:
+        """Decode, check, apply, publish and ack ``events`` (see the module docstring)."""
+        if not events:
+            return
+        batch = Batch()
+        inputs = await self._decoded(events)
+        waiting: list[Input] = []
+        blocked: set[str | None] = set()
+        for item in inputs:
+            if item.key in blocked or await self._apply(item, batch) is NEEDS_REFERENCE:
+                blocked.add(item.key)
+                waiting.append(item)
+        if waiting:
+            if self.catch_up is not None:
+                await self.catch_up(max(item.timestamp_ms for item in waiting))
+            for item in waiting:
+                item.caught_up = True
+                await self._apply(item, batch)
+        await self._deliver(batch)
+        for event, write in batch.deferred:
+            set_current_event(event)
+            write()
+        set_current_event(None)
+        for event in events:
+            event.ack()
+
+    async def _decoded(self, events: Sequence[EventT[bytes]]) -> list[Input]:
+        """Each event decoded and on its key's partition; the others dead-lettered."""
+        inputs: list[Input] = []
+        counts: Counter[str] = Counter()
+        for event in events:
+            message = event.message
+            topic = message.topic
+            counts[topic] += 1
+            key = event.key if isinstance(event.key, str) or event.key is None else str(event.key)
+            item = Input(
+                event,
+                topic,
+                message.partition,
+                message.offset,
+                key,
+                message.value,
+                int(message.timestamp * 1000),
+                {},
+            )
+            if key is not None and topic not in self.unkeyed:
+                partitions = self.app.consumer.topic_partitions(topic) or 0
+                if partitions and partition_of(key, partitions) != message.partition:
+                    await self.dead.send_input(item, "partition", wrong_partition_reason(key, partitions))
+                    continue
+            serde = self.decoders[topic]
+            if serde is not None:
+                try:
+                    item.record = await decode_waiting_for_registry(serde, message.value)
+                except DecodeError as exc:
+                    await self.dead.send_input(item, "decode", exc)
+                    continue
+            inputs.append(item)
+        for topic, n in counts.items():
+            EVENTS_IN.labels(self.service, topic).inc(n)
+        return inputs
+
+    async def _apply(self, item: Input, batch: Batch) -> Verdict | None:
+        """Apply the handler once it succeeds; a record's own error dead-letters it.
+
+        A transient Kafka error (a broker down, no quorum) is retried, holding the batch back: the
+        record is good, and dead-lettering it would lose an event. Handlers are idempotent, so a
+        retry after a partial attempt changes no state twice (outputs may be sent again).
+        """
+        set_current_event(item.event)
+        batch.current, batch.source = item.event, item
+        while True:
+            started = time.perf_counter()
+            mark = batch.mark()
+            try:
+                verdict = await self.handler(item, batch)
+                if verdict is NEEDS_REFERENCE:
+                    batch.rollback(mark)  # applied again once caught up: nothing of it goes twice
+            except Exception as exc:  # noqa: BLE001 - any failure to apply one record must not stop the stream
+                batch.rollback(mark)
+                if not is_transient(exc):
+                    await self.dead.send_input(item, "apply", exc)
+                    return None
+                log.warning("Kafka unavailable; retrying", extra=self.dead.where(item, repr(exc)))
+                await asyncio.sleep(RETRY_S)
+                continue
+            PROCESSING_SECONDS.labels(self.service, item.topic).observe(time.perf_counter() - started)
+            return verdict
+
+    @staticmethod
+    async def _hand(out: _Output) -> asyncio.Future[Any]:
+        """Hand ``out`` to the producer: a future of the brokers' acknowledgement (or of the refusal)."""
+        try:
+            return asyncio.ensure_future(
+                await out.topic.send(key=out.key, value=out.value, partition=out.partition)
+            )
+        except Exception as exc:  # noqa: BLE001 - the refusal is the outcome, judged with the others
+            refused: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            refused.set_exception(exc)
+            return refused
+
+    async def _deliver(self, batch: Batch) -> None:
+        """Send every output, then wait until the brokers acknowledged them all (transient errors: again)."""
+        pending = [*batch.outputs, *batch.views.values()]
+        while pending:
+            handed = [await self._hand(out) for out in pending]  # in order: one partition keeps it
+            producer = getattr(self.app, "producer", None)
+            if isinstance(producer, DrainingProducer):
+                await producer.send_now()  # one request per broker, not one per partition
+            results = await asyncio.gather(*handed, return_exceptions=True)
+            failed = []
+            counts: Counter[str] = Counter()
+            refused: dict[int, tuple[Input, BaseException]] = {}
+            for out, result in zip(pending, results, strict=True):
+                if not isinstance(result, BaseException):
+                    counts[out.topic.get_topic_name()] += 1
+                elif is_transient(result):
+                    failed.append(out)
+                elif out.source is not None:
+                    refused.setdefault(id(out.source), (out.source, result))
+                else:
+                    raise result
+            for source, error in refused.values():  # refused for good (too large, say): never accepted
+                await self.dead.send_input(source, "deliver", error)
+            for topic, n in counts.items():
+                EVENTS_OUT.labels(self.service, topic).inc(n)
+            if failed:
+                log.warning("outputs not acknowledged; sending them again", extra={"count": len(failed)})
+                await asyncio.sleep(RETRY_S)
+            pending = failed
+
+
+def batch_agent(
+    app: faust.App,
+    name: str,
+    channel: TopicT,
+    runner: BatchRunner,
+) -> None:
+    """Register an agent named ``name`` over ``channel`` whose events ``runner`` processes in batches."""
+
+    async def agent(stream: StreamT[bytes]) -> None:
+        await runner.run(stream)
+
+    agent.__name__ = agent.__qualname__ = name.replace("-", "_")
+    app.agent(channel, name=name)(agent)

@@ -1,0 +1,228 @@
+"""The orders processor's handler: one record of any input → table writes and outputs (SPEC §3).
+
+State lives in three tables, all keyed by order_id on the order's partition: ``orders`` (whose
+changelog *is* the ``orders`` topic), ``checks`` (undecided orders: checks passed so far, when
+created, placed_at) and ``held`` (payments and actions that overtook their order). Two in-memory
+indexes, rebuilt from those tables after every rebalance, keep the once-a-second tick from
+scanning whole tables: the undecided orders and the held ones of each partition. The clock of the
+validation time-out is :class:`rules.CheckProgress`, per partition and check.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+
+from schemas.clock import now_ms
+from schemas.topics import Topics
+from stream_processors.common.partitions import partition_of
+from stream_processors.common.runtime import Batch, Input
+from stream_processors.orders import rules
+
+Encode = Callable[[dict[str, Any]], bytes]
+Pending = tuple[int, int, frozenset[str]]  # created (epoch ms), placed_at (epoch ms), checks passed
+PRUNE_STEPS_AT = 1024  # a check's progress steps kept before those no undecided order needs are dropped
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """The topics and knobs the handler needs, resolved once by ``create_app``."""
+
+    names: Mapping[str, str]  # full topic name → TopicSpec name
+    ticks: str
+    rejections: faust.types.TopicT
+    encode_rejection: Encode
+    partitions: int
+    timeout_ms: int
+    hold_ms: int
+
+
+class OrdersHandler:
+    """Applies every input of the orders processor; see the module docstring."""
+
+    def __init__(
+        self,
+        app: faust.App,
+        wiring: Wiring,
+        tables: tuple[faust.Table[str, Any], faust.Table[str, Any], faust.Table[str, Any]],
+        dead_letter: Callable[[str, int, int, bytes, bytes, str, str], Any],
+    ) -> None:
+        self.app = app
+        self.wiring = wiring
+        self.orders, self.checks, self.held = tables
+        self.dead_letter = dead_letter
+        self.generation = -1
+        # partition → order id → (created, placed_at, checks passed), oldest first: ``checks``, indexed
+        self.undecided: dict[int, dict[str, Pending]] = defaultdict(dict)
+        self.holding: dict[int, dict[str, None]] = defaultdict(dict)
+        self.progress: dict[tuple[int, str], rules.CheckProgress] = {}
+
+    async def __call__(self, item: Input, batch: Batch) -> None:
+        """Apply one record of order-requests, order-validations, payments, order-actions or ticks."""
+        self._reindex_after_rebalance()
+        if item.topic == self.wiring.ticks:
+            await self.on_tick(item.partition, batch)
+            return
+        record = item.record
+        order_id = record["order_id"]
+        if item.key != order_id:
+            raise ValueError(f"record key {item.key!r} is not its order_id {order_id!r}")
+        spec = self.wiring.names[item.topic]
+        now = now_ms()
+        if spec == Topics.ORDER_REQUESTS.name:
+            order = rules.place(self.orders.get(order_id), record, now)
+            if order is not None:
+                self.orders[order_id] = order
+                self.checks[order_id] = {"passed": [], "created": now, "placed_at": order["placed_at"]}
+                self.undecided[item.partition][order_id] = (now, order["placed_at"], frozenset())
+                await self.drain_held(order_id, batch)
+        elif spec == Topics.ORDER_VALIDATIONS.name:
+            self.on_validation(item.partition, record, now)
+        elif order_id in self.orders:
+            self.apply(spec, record, batch)
+        else:
+            entry = {
+                "spec": spec,
+                "record": record,
+                "held_at": now,
+                "source": [item.topic, item.partition, item.offset],
+                "value": base64.b64encode(item.value or b"").decode(),
+            }
+            self.held[order_id] = rules.hold(self.held.get(order_id), entry)
+            self.holding[item.partition][order_id] = None
+
+    def on_validation(self, partition: int, record: dict[str, Any], now: int) -> None:
+        """Count a check's result once per check; every answer moves that check's clock."""
+        order_id = record["order_id"]
+        order = self.orders[order_id]
+        self._progress(partition, record["check"]).answered(order["placed_at"], now)
+        state = self.checks.get(order_id)
+        if state is None:
+            return  # decided already: a FAILED or VALIDATED order never changes its validation outcome
+        passed = set(state["passed"])
+        outcome = rules.validate(order, passed, record, now)
+        if outcome.versions or state["passed"] != sorted(passed):
+            self.checks[order_id] = {**state, "passed": sorted(passed)}
+        self.save(outcome)
+        undecided = self.undecided[partition]
+        if order_id in undecided:
+            if order_id in self.checks:
+                created, placed_at, _ = undecided[order_id]
+                undecided[order_id] = (created, placed_at, frozenset(passed))
+            else:
+                del undecided[order_id]
+
+    def apply(self, spec: str, record: dict[str, Any], batch: Batch) -> None:
+        """A payment or action for a known order."""
+        order = self.orders[record["order_id"]]
+        now = now_ms()
+        if spec == Topics.PAYMENTS.name:
+            outcome = rules.pay(order, record, now)
+            request, request_id = "PAYMENT", record["payment_id"]
+        else:
+            outcome = rules.act(order, record["action"], now)
+            request, request_id = record["action"], record.get("action_id") or f"{record['requested_at']}"
+        self.save(outcome)
+        if outcome.rejection is not None:
+            order_id = record["order_id"]
+            rejection = rules.rejection(order, request_id, order_id, request, outcome.rejection, now)
+            batch.send(self.wiring.rejections, order_id, self.wiring.encode_rejection(rejection))
+
+    def save(self, outcome: rules.Outcome) -> None:
+        """Publish each new version (one table write each); a decided order leaves ``checks``."""
+        for version in outcome.versions:
+            self.orders[version["order_id"]] = version
+        if outcome.versions and outcome.versions[-1]["state"] != "CREATED":
+            self.checks.pop(outcome.versions[-1]["order_id"], None)
+
+    async def drain_held(self, order_id: str, batch: Batch) -> None:
+        """Apply what waited for ``order_id``, removing each entry only once it is applied."""
+        entries = list(self.held.get(order_id) or [])
+        while entries:
+            entry = entries.pop(0)
+            self.apply(entry["spec"], entry["record"], batch)
+            if entries:
+                self.held[order_id] = entries
+            else:
+                self.held.pop(order_id, None)
+
+    async def on_tick(self, partition: int, batch: Batch) -> None:
+        """Time out lost checks and expire held requests of ``partition``."""
+        now = now_ms()
+        self.time_out(partition, now)
+        for order_id in list(self.holding[partition]):
+            entries = self.held.get(order_id)
+            if not entries:
+                del self.holding[partition][order_id]
+            elif order_id in self.orders:
+                await self.drain_held(order_id, batch)
+                del self.holding[partition][order_id]
+            else:
+                await self.expire(order_id, entries, now, partition)
+
+    def time_out(self, partition: int, now: int) -> None:
+        """Fail the undecided orders whose missing checks are lost rather than late (SPEC §3)."""
+        timeout_ms = self.wiring.timeout_ms
+        undecided = self.undecided[partition]
+        progress = {check: self._progress(partition, check) for check in rules.CHECKS}
+        lost = []
+        for order_id, (created, placed_at, passed) in undecided.items():
+            if now - created < timeout_ms:
+                break  # oldest first: no later order can be overdue yet
+            if rules.overdue(created, placed_at, rules.CHECKS - passed, progress, now, timeout_ms):
+                lost.append(order_id)
+        for order_id in lost:
+            del undecided[order_id]
+            if order_id in self.checks:  # else decided already (cancelled, say)
+                self.save(rules.time_out(self.orders[order_id], now))
+                self.checks.pop(order_id, None)
+        if any(len(seen.steps) > PRUNE_STEPS_AT for seen in progress.values()):
+            lowest = min((placed_at for _, placed_at, _ in undecided.values()), default=now)
+            for seen in progress.values():
+                seen.forget_before(lowest)
+
+    async def expire(self, order_id: str, entries: list[dict[str, Any]], now: int, partition: int) -> None:
+        """Dead-letter the held requests of an unknown order held longer than the hold time."""
+        kept, expired = rules.split_expired(entries, now, self.wiring.hold_ms)
+        for entry in expired:
+            topic, part, offset = entry["source"]
+            value = base64.b64decode(entry["value"])
+            key = order_id.encode()
+            await self.dead_letter(topic, part, offset, key, value, "unmatched", "no such order")
+        if expired:
+            if kept:
+                self.held[order_id] = kept
+            else:
+                self.held.pop(order_id, None)
+                del self.holding[partition][order_id]
+
+    def _progress(self, partition: int, check: str) -> rules.CheckProgress:
+        key = (partition, check)
+        if key not in self.progress:
+            self.progress[key] = rules.CheckProgress(started_ms=now_ms())
+        return self.progress[key]
+
+    def _reindex_after_rebalance(self) -> None:
+        """After a rebalance, rebuild the indexes from the tables, which then hold every partition's state."""
+        generation = self.app.consumer_generation_id
+        if generation == self.generation:
+            return
+        self.generation = generation
+        self.undecided.clear()
+        self.holding.clear()
+        self.progress.clear()  # every check gets a full time-out from now, as after a restart
+        now = now_ms()
+        pending = []
+        for order_id, state in self.checks.items():
+            created = int(state.get("created", now))
+            entry = (created, int(state.get("placed_at", created)), frozenset(state["passed"]))
+            pending.append((order_id, entry))
+        for order_id, entry in sorted(pending, key=lambda kv: kv[1][0]):
+            self.undecided[partition_of(order_id, self.wiring.partitions)][order_id] = entry
+        for order_id in self.held.keys():
+            self.holding[partition_of(order_id, self.wiring.partitions)][order_id] = None
