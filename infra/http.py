@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]
+NotReadyReason = Callable[[], str | None]
 ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 PathId = Annotated[str, Path(pattern=ID_PATTERN)]  # ids in paths, as SPEC §4 spells them
 
@@ -134,19 +135,23 @@ async def validation_error(_: Request, exc: Exception) -> Response:
 
 
 async def unparsable_body(request: Request, exc: Exception) -> Response:
-    """A body FastAPI could not parse at all (e.g. a number of more than 4300 digits) is invalid input: 422.
+    """A body FastAPI could not parse at all is invalid input: 422 naming the body.
 
-    FastAPI answers those 400; SPEC §4 says malformed JSON is a 422 naming the problem.
+    FastAPI answers 400 when the JSON parser fails with anything but a syntax error: bytes that are
+    not UTF-8 or a number of more than 4300 digits (ValueError), nesting deeper than Python's
+    recursion limit (RecursionError). SPEC §4 says malformed JSON, however deep, is a 422.
     """
     assert isinstance(exc, HTTPException)  # noqa: S101 - registered for this type only
-    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
-        error = {"field": "body", "loc": ["body"], "msg": "JSON decode error: the body could not be parsed"}
+    cause = exc.__cause__
+    if exc.status_code == 400 and isinstance(cause, ValueError | RecursionError):
+        problem = "nested too deeply" if isinstance(cause, RecursionError) else "the body could not be parsed"
+        error = {"field": "body", "loc": ["body"], "msg": f"JSON decode error: {problem}"}
         return JSONResponse({"detail": [error]}, status_code=422)
     return await http_exception_handler(request, exc)
 
 
-def health_router(ready: ReadyCheck) -> APIRouter:
-    """``/healthz`` (the process runs) and ``/readyz`` (its dependencies answer)."""
+def health_router(ready: ReadyCheck, not_ready_reason: NotReadyReason | None = None) -> APIRouter:
+    """``/healthz`` (the process runs) and ``/readyz`` (its dependencies answer, or why not)."""
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz")
@@ -159,17 +164,26 @@ def health_router(ready: ReadyCheck) -> APIRouter:
         """Readiness: 200 when every dependency is reachable and caught up, else 503 naming them."""
         checks = await ready()
         status = 200 if all(checks.values()) else 503
-        return JSONResponse({"ready": status == 200, "checks": checks}, status_code=status)
+        body: dict[str, Any] = {"ready": status == 200, "checks": checks}
+        reason = not_ready_reason() if not_ready_reason is not None else None
+        if reason is not None:
+            body["reason"] = reason
+        return JSONResponse(body, status_code=status)
 
     return router
 
 
-def install_common(app: FastAPI, ready: ReadyCheck, max_body_bytes: int) -> None:
-    """Add error handlers, the body limit, health routes and Prometheus ``/metrics`` to ``app``."""
+def install_common(
+    app: FastAPI, ready: ReadyCheck, max_body_bytes: int, not_ready_reason: NotReadyReason | None = None
+) -> None:
+    """Add error handlers, the body limit, health routes and Prometheus ``/metrics`` to ``app``.
+
+    ``not_ready_reason``, when it gives one, is added to ``/readyz``'s answer as ``reason``.
+    """
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(HTTPException, unparsable_body)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
-    app.include_router(health_router(ready))
+    app.include_router(health_router(ready, not_ready_reason))
     Instrumentator(excluded_handlers=["/metrics", "/healthz"]).instrument(app).expose(
         app, include_in_schema=False
     )

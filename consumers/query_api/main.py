@@ -18,6 +18,7 @@ from consumers.query_api.projections.store import open_views
 from consumers.query_api.routes import asyncapi, customers, dashboard, inventory, orders, stats, stream
 from consumers.query_api.settings import QuerySettings
 from consumers.query_api.stream import Broadcaster
+from consumers.query_api.supervisor import Supervisor
 from infra.http import ERROR_RESPONSES, install_common
 from infra.logs import configure_logging
 from schemas.serdes import Serdes
@@ -46,11 +47,11 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     materializer = Materializer(settings.kafka, serdes, projections)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await materializer.start()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.supervisor.start()
         yield
-        await materializer.stop()
-        serdes.close()
+        await app.state.supervisor.stop()
+        app.state.serdes.close()
 
     app = FastAPI(
         title="ShopStream query-api",
@@ -59,6 +60,10 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # readiness and the lifespan use these through app.state, so tests can put fakes in their place
+    app.state.materializer = materializer
+    app.state.supervisor = Supervisor("materializer", materializer.run)
+    app.state.serdes = serdes
     app.state.orders = order_views
     app.state.inventory = inventory_views
     app.state.customers = customer_views
@@ -69,9 +74,17 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     app.state.asyncapi = asyncapi.build(settings)
 
     async def ready() -> dict[str, bool]:
-        return {"kafka_caught_up": materializer.caught_up, "registry": await serdes.reachable()}
+        return {
+            "materializer_running": app.state.supervisor.failure is None,
+            "kafka_caught_up": app.state.materializer.caught_up,
+            "registry": await app.state.serdes.reachable(),
+        }
 
-    install_common(app, ready, settings.max_body_bytes)
+    def not_ready_reason() -> str | None:
+        supervisor: Supervisor = app.state.supervisor
+        return supervisor.failure
+
+    install_common(app, ready, settings.max_body_bytes, not_ready_reason=not_ready_reason)
     for router in (orders.router, inventory.router, customers.router, stats.router):
         app.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(stream.router)

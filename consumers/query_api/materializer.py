@@ -1,7 +1,9 @@
 """Reads every partition of the read models' topics from the start and applies each record.
 
 No consumer group: every replica reads everything, so replicas answer alike and need no
-coordination. Ready means caught up to the end offsets seen when reading began.
+coordination. Ready means caught up to the end offsets seen when reading began. query-api's
+supervisor runs ``Materializer.run`` and runs it again after a failure; a new run goes on from
+where the last one stopped.
 """
 
 from __future__ import annotations
@@ -33,25 +35,30 @@ class Materializer:
         self._routes: dict[str, tuple[Projection, AvroSerde]] = {
             p.topic.full_name(kafka.topic_prefix): (p, serdes(p.topic)) for p in projections
         }
-        self._consumer: AIOKafkaConsumer | None = None
         self._targets: dict[TopicPartition, int] | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._next: dict[TopicPartition, int] = {}  # per partition, the first offset not applied yet
         self.caught_up = False
 
-    async def start(self) -> None:
-        """Begin reading in the background; retried until Kafka answers."""
-        self._task = asyncio.create_task(self._run(), name="materializer")
-
-    async def stop(self) -> None:
-        """Stop reading and close the consumer."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        if self._consumer is not None:
-            await self._consumer.stop()
+    async def run(self) -> None:
+        """Apply records until cancelled or failed, from where the last run stopped (Kafka retried)."""
+        consumer = await self._connect()
+        try:
+            while True:
+                batches = await consumer.getmany(timeout_ms=200, max_records=5000)
+                for tp, messages in batches.items():
+                    projection, serde = self._routes[tp.topic]
+                    for message in messages:
+                        await self._apply(projection, serde, message.key, message.value, tp)
+                    # after the whole batch: a run that fails inside it applies it again (idempotent)
+                    self._next[tp] = messages[-1].offset + 1
+                if not self.caught_up:
+                    self.caught_up = await self._check_caught_up(consumer)
+        finally:
+            self.caught_up = False  # read models that stop reading fall behind
+            await consumer.stop()
 
     async def _connect(self) -> AIOKafkaConsumer:
-        """A started consumer assigned to every partition of our topics, at the beginning."""
+        """A started consumer assigned to every partition of our topics, where the last run stopped."""
         while True:
             consumer = AIOKafkaConsumer(
                 **self._kafka.client_options(),
@@ -68,25 +75,25 @@ class Materializer:
                     raise UnknownTopicOrPartitionError(f"topics not created yet: {missing}")
                 tps = [TopicPartition(t, p) for t, n in counts.items() for p in range(n)]
                 consumer.assign(tps)
-                await consumer.seek_to_beginning(*tps)
+                await self._seek(consumer, tps)
                 self._targets = await consumer.end_offsets(tps)
                 return consumer
             except KafkaError as exc:
                 log.warning("cannot read from Kafka yet", extra={"error": repr(exc)})
                 await consumer.stop()
                 await asyncio.sleep(1)
+            except BaseException:  # failed otherwise, or cancelled: close the connection on the way out
+                await consumer.stop()
+                raise
 
-    async def _run(self) -> None:
-        """Apply records forever."""
-        self._consumer = consumer = await self._connect()
-        while True:
-            batches = await consumer.getmany(timeout_ms=200, max_records=5000)
-            for tp, messages in batches.items():
-                projection, serde = self._routes[tp.topic]
-                for message in messages:
-                    await self._apply(projection, serde, message.key, message.value, tp)
-            if not self.caught_up:
-                self.caught_up = await self._check_caught_up(consumer)
+    async def _seek(self, consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> None:
+        """Partitions read before go on from their next offset; the others start at the beginning."""
+        unread = [tp for tp in tps if tp not in self._next]
+        if unread:  # no arguments would mean every assigned partition
+            await consumer.seek_to_beginning(*unread)
+        for tp in tps:
+            if tp in self._next:
+                consumer.seek(tp, self._next[tp])
 
     async def _apply(
         self,

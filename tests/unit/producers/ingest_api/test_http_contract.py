@@ -146,6 +146,41 @@ async def test_malformed_json_is_422_naming_the_body(
     assert publisher.published == []
 
 
+def nested(depth: int, shape: str) -> bytes:
+    """A JSON body ``depth`` levels deep: arrays in arrays, or objects in objects."""
+    if shape == "arrays":
+        return b"[" * depth + b"]" * depth
+    return b'{"a": ' * depth + b"1" + b"}" * depth
+
+
+@pytest.mark.timeout(10)  # guards against a parser that hangs on depth; not a measurement
+@pytest.mark.parametrize("shape", ["arrays", "objects"])
+@pytest.mark.parametrize("depth", [1000, 100_000])
+async def test_json_nested_too_deeply_is_422_naming_the_body(
+    client: httpx.AsyncClient, publisher: FakePublisher, depth: int, shape: str
+) -> None:
+    r = await client.post(
+        "/v1/orders", content=nested(depth, shape), headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 422
+    assert r.json() == {
+        "detail": [{"field": "body", "loc": ["body"], "msg": "JSON decode error: nested too deeply"}]
+    }
+    assert publisher.published == []
+
+
+@pytest.mark.parametrize("shape", ["arrays", "objects"])
+async def test_no_depth_of_json_answers_other_than_422(client: httpx.AsyncClient, shape: str) -> None:
+    """Below Python's recursion limit the body fails validation, above it fails parsing: 422 both."""
+    statuses = set()
+    for depth in range(1, 2000, 7):
+        r = await client.put(
+            "/v1/customers/c-1", content=nested(depth, shape), headers={"content-type": "application/json"}
+        )
+        statuses.add(r.status_code)
+    assert statuses == {422}
+
+
 async def test_openapi_documents_the_error_answers_as_sent(client: httpx.AsyncClient) -> None:
     document = (await client.get("/openapi.json")).json()
     responses = document["paths"]["/v1/orders"]["post"]["responses"]
