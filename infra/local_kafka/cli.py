@@ -1,5 +1,8 @@
 """Command line: ``python -m infra.local_kafka assemble|start|stop|status|reset [--cluster|--secure]``.
 
+``reset`` also clears the processors' local table state (``PROCESSOR_DATA_DIR``): a table store
+kept across a reset would be ahead of its new, empty changelog.
+
 ``start --secure`` starts a fresh SASL_SSL node with one SCRAM user (``shopstream``, random
 password) and writes the ``KAFKA_*`` settings reaching it to ``<node dir>/client.env`` (mode 0600);
 the password is never printed.
@@ -15,10 +18,12 @@ import logging
 import secrets
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from infra.local_kafka import launcher, secure
+from infra.local_kafka import launcher, processor_state, secure
 from infra.local_kafka.assemble import assemble
 from infra.local_kafka.exceptions import LocalKafkaError
+from stream_processors.common.settings import ProcessorSettings
 
 EXIT_ERROR = 1
 EXIT_NOT_RUNNING = 3
@@ -68,6 +73,17 @@ def _secure(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_cleared(root: Path, cleared: list[Path]) -> None:
+    """Say which processor state the reset deleted along with the broker's data, and why."""
+    if cleared:
+        names = ", ".join(path.name for path in cleared)
+        sys.stdout.write(
+            f"cleared processor state in {root} ({names}): its changelogs went with Kafka's data\n"
+        )
+    else:
+        sys.stdout.write(f"no processor state to clear in {root}\n")
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     """Run the selected command and return the exit code."""
     if args.secure:
@@ -83,7 +99,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         stop = launcher.stop_cluster if cluster else launcher.stop_single
         stop(args.timeout or launcher.STOP_TIMEOUT_S)
     elif args.command == "reset":
+        state = Path(ProcessorSettings().data_dir).absolute()  # read before anything is deleted
         (launcher.reset_cluster if cluster else launcher.reset_single)()
+        _report_cleared(state, processor_state.clear(state))
     else:
         return _print_status(launcher.status_cluster() if cluster else launcher.status_single())
     return 0

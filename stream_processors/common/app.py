@@ -23,6 +23,7 @@ from schemas.serdes import Serdes
 from schemas.topics import TopicSpec
 from stream_processors.common.codecs import avro_codec
 from stream_processors.common.settings import ProcessorSettings
+from stream_processors.common.stores import FollowingTable
 from stream_processors.common.transport import LedgerTransport
 from stream_processors.common.web import install_pages
 
@@ -67,6 +68,7 @@ def make_app(service: str, settings: ProcessorSettings) -> faust.App:
         broker=[f"kafka://{server}" for server in kafka.servers],
         broker_credentials=_credentials(kafka),
         store=settings.store,
+        Table=FollowingTable,  # a RocksDB store ahead of its changelog is rebuilt, not a crash
         datadir=str(datadir),
         topic_partitions=kafka.partitions,
         topic_replication_factor=kafka.replication_factor,

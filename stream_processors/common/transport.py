@@ -23,6 +23,10 @@ fixed #312). Two pieces close that:
    then waits for the brokers, so a commit never covers a table write that can still be lost.
    Outputs are acknowledged before their batch is acked (``runtime``): the commit is one ordered
    step, outputs and table writes first, then offsets.
+
+Apart from that, the consumer keeps Faust's livelock detector from false alarms: it checked table
+changelog partitions as stream inputs and logged ERRORs about a healthy worker's tables every few
+minutes; :meth:`LedgerConsumer.verify_event_path` (public) checks them as recovery's reads.
 """
 
 from __future__ import annotations
@@ -134,6 +138,26 @@ class LedgerConsumer(driver.Consumer):
         """Seek ``partition`` to ``offset``; the ledger forgets where the fetch stands until a record."""
         self.ledger.seek(partition, offset)
         await super().seek(partition, offset)
+
+    def verify_event_path(self, now: float, tp: TP) -> None:
+        """Faust's livelock check of ``tp``; a table's changelog gets the check of what reads it, recovery.
+
+        Faust's detector (``Consumer._commit_livelock_detector``, every 2.5 commit intervals) checks
+        every assigned partition as a stream input (``AIOKafkaConsumerThread.verify_event_path``):
+        when aiokafka's position is below the high watermark and no stream has seen an event of
+        it 5 minutes after start, it logs ERROR "Stream has not started processing". Our
+        changelogs are acking channels, so that check applied to them, and no stream reads a
+        changelog: after recovery Faust keeps an active table's changelog from delivery while
+        aiokafka fetches the table's own writes and holds them, and recovery reads a standby's,
+        always a little behind its active worker's writes. So a healthy worker logged that ERROR
+        about its tables every few minutes. A standby's changelog now gets Faust's check of
+        recovery's reads (``verify_recovery_event_path``: is aiokafka fetching it?), an active one
+        none: nothing reads it until the next recovery, which checks its own progress.
+        """
+        if tp.topic not in self.app.tables.changelog_topics:
+            super().verify_event_path(now, tp)
+        elif tp in self.app.assignor.assigned_standbys():
+            self.verify_recovery_event_path(now, tp)
 
     async def commit(self, topics: Any = None, start_new_transaction: bool = True) -> bool:
         """Fetch again what the ledger says was dropped, then commit what is safe."""

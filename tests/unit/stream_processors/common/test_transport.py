@@ -7,6 +7,8 @@ property-tested in ``test_ledger.py``; the flush before a commit is integration-
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 
@@ -15,7 +17,8 @@ import pytest
 from faust.types import TP
 from faust.types.tuples import ConsumerMessage
 
-from stream_processors.common.app import App
+from infra.settings import KafkaSettings
+from stream_processors.common.app import App, _table
 from stream_processors.common.ledger import REFETCH_AFTER_S
 from stream_processors.common.transport import DrainableBuffer, DrainingProducer, LedgerConsumer
 
@@ -142,13 +145,28 @@ async def _no_seek(tp: TP, offset: int) -> None:
     return None
 
 
-async def test_table_changelogs_are_not_in_the_ledger(consumer: LedgerConsumer) -> None:
+def changelog_of(app: faust.App, name: str) -> str:
+    """A table called ``name`` on the app, whose changelog (returned) is an acking channel as ours are."""
+    topic = f"{app.conf.id}-{name}-changelog"
+    _table(app, name, KafkaSettings(), "json", app.topic(topic, key_type=str, value_type=bytes))
+    app.topics.acking_topics.add(topic)  # as the conductor does once the table manager subscribes it
+    return topic
+
+
+async def test_table_changelogs_are_not_in_the_ledger(
+    app: faust.App, consumer: LedgerConsumer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Recovery reads them and no stream acks them: seeking them back would replay a table forever."""
-    changelog = TP("ack-test-table-changelog", 0)
-    consumer.app.topics.acking_topics.add(changelog.topic)
-    consumer.app.tables.changelog_topics.add(changelog.topic)  # type: ignore[attr-defined]
+    changelog = TP(changelog_of(app, "table"), 0)
+
+    async def committed() -> dict[TP, int]:  # what the broker answers: both partitions at 10
+        return {P0: 10, changelog: 10}
+
+    monkeypatch.setattr(consumer._thread, "seek_to_committed", committed)
+    await consumer.seek_to_committed()
+    assert set(consumer.ledger.partitions) == {P0}
     fetch(consumer, 10, tp=changelog)
-    assert changelog not in consumer.ledger.partitions
+    assert set(consumer.ledger.partitions) == {P0}
 
 
 async def test_the_app_produces_with_the_draining_producer(app: faust.App) -> None:
@@ -158,3 +176,88 @@ async def test_the_app_produces_with_the_draining_producer(app: faust.App) -> No
 
 def test_refetch_after_is_the_ledgers() -> None:
     assert REFETCH_AFTER_S == 5.0
+
+
+class Fetches:
+    """aiokafka's view of the assigned partitions, as the consumer thread's livelock check reads it."""
+
+    def __init__(self) -> None:
+        self.states: dict[TP, SimpleNamespace] = {}
+        self.active = True  # an assignment is in force
+
+    def add(self, tp: TP, highwater: int, position: int, fetched: bool = True) -> None:
+        """``tp`` answered a fetch just now (or never); ``position`` is as far as it was handed on."""
+        # aiokafka stamps a fetch with the wall clock (Faust compares it with its monotonic clock)
+        timestamp = time.time() * 1000 if fetched else None
+        self.states[tp] = SimpleNamespace(timestamp=timestamp, highwater=highwater, position=position)
+
+    def state_value(self, tp: tuple[str, int]) -> SimpleNamespace | None:
+        return self.states.get(TP(*tp))
+
+    def assignment(self) -> set[TP]:
+        return set(self.states)
+
+
+@pytest.fixture
+def fetches(consumer: LedgerConsumer, monkeypatch: pytest.MonkeyPatch) -> Fetches:
+    """The consumer thread over a fake aiokafka consumer, its worker started 10 minutes ago."""
+    fetches = Fetches()
+    subscriptions = SimpleNamespace(subscription=SimpleNamespace(assignment=fetches))
+    aiokafka = SimpleNamespace(
+        _fetcher=SimpleNamespace(_subscriptions=subscriptions), assignment=fetches.assignment
+    )
+    monkeypatch.setattr(consumer._thread, "_consumer", aiokafka)
+    monkeypatch.setattr(consumer._thread, "time_started", time.monotonic() - 600, raising=False)
+    return fetches
+
+
+def errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The ERROR records logged so far, each up to where it says how long ago."""
+    return [r.getMessage().split(" (")[0] for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_stalled_input_is_reported_and_a_changelog_behind_its_tables_writes_is_not(
+    app: faust.App, consumer: LedgerConsumer, fetches: Fetches, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Healthy system, every few minutes: "Stream has not started processing TP(...-changelog...)".
+
+    After recovery Faust keeps an active table's changelog from delivery; aiokafka fetches the
+    table's own writes and holds them, behind the high watermark, and no stream ever sees them.
+    """
+    changelog = TP(changelog_of(app, "stock"), 0)
+    fetches.add(P0, highwater=20, position=10)  # fetched, never reached a stream: stalled
+    fetches.add(changelog, highwater=20, position=10)
+    await consumer.verify_all_partitions_active()  # what Faust's livelock detector runs
+    assert errors(caplog) == [f"[^--AIOKafkaConsumerThread]: Stream has not started processing {P0!r}"]
+
+
+async def test_an_active_tables_changelog_gets_no_check_once_restored(
+    app: faust.App, consumer: LedgerConsumer, fetches: Fetches, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing reads it until the next recovery, which checks its own progress."""
+    changelog = TP(changelog_of(app, "stock"), 0)
+    fetches.add(P0, highwater=20, position=10, fetched=False)
+    fetches.add(changelog, highwater=20, position=10, fetched=False)
+    await consumer.verify_all_partitions_active()
+    assert errors(caplog) == [
+        f"[^--AIOKafkaConsumerThread]: Aiokafka has not sent fetch request for {P0!r} since start"
+    ]
+
+
+async def test_a_standby_changelog_gets_the_check_of_recovery_reads(
+    app: faust.App,
+    consumer: LedgerConsumer,
+    fetches: Fetches,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Recovery reads a standby all the time: aiokafka must be fetching it; no stream need see it."""
+    topic = changelog_of(app, "stock")
+    behind, unfetched = TP(topic, 1), TP(topic, 2)
+    monkeypatch.setattr(app.assignor, "assigned_standbys", lambda: {behind, unfetched})
+    fetches.add(behind, highwater=20, position=10)  # the active worker writes on: always a bit behind
+    fetches.add(unfetched, highwater=20, position=10, fetched=False)
+    await consumer.verify_all_partitions_active()
+    assert errors(caplog) == [
+        f"[^--AIOKafkaConsumerThread]: Aiokafka has not sent fetch request for {unfetched!r} since start"
+    ]
