@@ -51,6 +51,8 @@ deploy-test: $(INSTALLED) deploy-tools
 	$(PY) -m pytest tests/deploy
 
 ## up: start Kafka, create topics, run every service; Ctrl-C stops everything
+# the clock starts when make reads this file, before setup runs, so make up can say how long set-up took
+up: export SHOPSTREAM_UP_STARTED := $(shell $(PYTHON) -c 'import time; print(time.time())')
 up: setup
 	$(PY) -m infra.up
 

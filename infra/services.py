@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+READY_PATH = "/readyz"  # 200 once the service's dependencies answer (HTTP services and processors alike)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +24,15 @@ class Service:
     def host_env(self) -> str:
         """The variable naming the address it binds (``INGEST_PORT`` → ``INGEST_HOST``)."""
         return self.port_env.removesuffix("PORT") + "HOST"
+
+    def base_url(self, env: Mapping[str, str]) -> str:
+        """Where it answers on this machine, on the port its settings read from ``env``."""
+        port = env.get(self.port_env) or str(self.default_port)
+        return f"http://127.0.0.1:{int(port)}"
+
+    def ready_url(self, env: Mapping[str, str]) -> str:
+        """Its readiness page, on the port its settings read from ``env``."""
+        return self.base_url(env) + READY_PATH
 
     def argv(self, python: str = sys.executable) -> list[str]:
         """The command line, with this interpreter (or ``python``, as a container runs it)."""

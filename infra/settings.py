@@ -98,6 +98,23 @@ class RegistrySettings(BaseSettings):
         return (self.registry_username, self.registry_password.get_secret_value())
 
 
+class LogSettings(BaseSettings):
+    """How every service writes its logs, read from ``LOG_FORMAT`` and ``NO_COLOR``.
+
+    ``json`` (the default, for containers and log collectors): one JSON object per line;
+    ``console`` (what ``make up`` sets): one readable line per record, coloured on a terminal.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LOG_", frozen=True, extra="ignore")
+
+    format: Literal["json", "console"] = "json"
+    no_color: str = Field(
+        default="",
+        validation_alias="NO_COLOR",
+        description="any non-empty value turns colour off (https://no-color.org)",
+    )
+
+
 class ServiceSettings(BaseSettings):
     """Fields every service has; subclasses set their own env prefix."""
 
@@ -105,4 +122,5 @@ class ServiceSettings(BaseSettings):
 
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
+    logs: LogSettings = Field(default_factory=LogSettings)
     log_level: str = "INFO"

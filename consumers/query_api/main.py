@@ -99,5 +99,5 @@ def main() -> None:
     import uvicorn
 
     settings = QuerySettings()
-    configure_logging("query-api", settings.log_level)
+    configure_logging("query-api", settings.log_level, settings.logs)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, loop="uvloop")

@@ -90,5 +90,5 @@ def main() -> None:
     import uvicorn
 
     settings = IngestSettings()
-    configure_logging("ingest-api", settings.log_level)
+    configure_logging("ingest-api", settings.log_level, settings.logs)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, loop="uvloop")

@@ -5,4 +5,4 @@ from stream_processors.analytics.settings import AnalyticsSettings
 from stream_processors.common.worker import run_worker
 
 settings = AnalyticsSettings()
-run_worker(create_app(settings), SERVICE, settings.log_level)
+run_worker(create_app(settings), SERVICE, settings.log_level, settings.logs)

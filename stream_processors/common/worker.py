@@ -1,4 +1,4 @@
-"""Runs a Faust app as a worker process with the project's JSON logs."""
+"""Runs a Faust app as a worker process with the project's logs (JSON, or console lines)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,17 @@ from typing import Any
 
 import faust
 
-from infra.logs import JsonFormatter
+from infra.logs import formatter_for
+from infra.settings import LogSettings
 
 
-def logging_config(service: str, level: str) -> dict[str, Any]:
-    """A dictConfig sending every record to stderr as JSON tagged with ``service``."""
+def logging_config(service: str, level: str, logs: LogSettings | None = None) -> dict[str, Any]:
+    """A dictConfig sending every record to stderr tagged with ``service``, as ``logs`` says."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": JsonFormatter, "service": service}},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
+        "formatters": {"service": {"()": formatter_for, "service": service, "logs": logs or LogSettings()}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "service"}},
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {
             "aiokafka": {"level": "WARNING"},
@@ -25,7 +26,9 @@ def logging_config(service: str, level: str) -> dict[str, Any]:
     }
 
 
-def run_worker(app: faust.App, service: str, level: str) -> None:
+def run_worker(app: faust.App, service: str, level: str, logs: LogSettings | None = None) -> None:
     """Start the worker and block until it is stopped (SIGTERM/SIGINT)."""
-    worker = faust.Worker(app, loglevel=level, logging_config=logging_config(service, level), quiet=True)
+    worker = faust.Worker(
+        app, loglevel=level, logging_config=logging_config(service, level, logs), quiet=True
+    )
     worker.execute_from_commandline()

@@ -5,4 +5,4 @@ from stream_processors.fraud.app import SERVICE, create_app
 from stream_processors.fraud.settings import FraudSettings
 
 settings = FraudSettings()
-run_worker(create_app(settings), SERVICE, settings.log_level)
+run_worker(create_app(settings), SERVICE, settings.log_level, settings.logs)

@@ -5,4 +5,4 @@ from stream_processors.inventory.app import SERVICE, create_app
 from stream_processors.inventory.settings import InventorySettings
 
 settings = InventorySettings()
-run_worker(create_app(settings), SERVICE, settings.log_level)
+run_worker(create_app(settings), SERVICE, settings.log_level, settings.logs)

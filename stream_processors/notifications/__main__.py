@@ -5,4 +5,4 @@ from stream_processors.notifications.app import SERVICE, create_app
 from stream_processors.notifications.settings import NotifySettings
 
 settings = NotifySettings()
-run_worker(create_app(settings), SERVICE, settings.log_level)
+run_worker(create_app(settings), SERVICE, settings.log_level, settings.logs)

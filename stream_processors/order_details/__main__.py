@@ -5,4 +5,4 @@ from stream_processors.order_details.app import SERVICE, create_app
 from stream_processors.order_details.settings import DetailsSettings
 
 settings = DetailsSettings()
-run_worker(create_app(settings), SERVICE, settings.log_level)
+run_worker(create_app(settings), SERVICE, settings.log_level, settings.logs)

@@ -5,4 +5,4 @@ from stream_processors.orders.app import SERVICE, create_app
 from stream_processors.orders.settings import OrdersSettings
 
 settings = OrdersSettings()
-run_worker(create_app(settings), SERVICE, settings.log_level)
+run_worker(create_app(settings), SERVICE, settings.log_level, settings.logs)

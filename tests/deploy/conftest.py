@@ -9,7 +9,7 @@ from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
 from infra.services import SERVICES
-from infra.settings import KafkaSettings, RegistrySettings, ServiceSettings
+from infra.settings import KafkaSettings, LogSettings, RegistrySettings, ServiceSettings
 
 
 def _subclasses(cls: type) -> list[type]:
@@ -20,11 +20,13 @@ def _names(cls: type[BaseSettings]) -> set[str]:
     prefix = str(cls.model_config.get("env_prefix", ""))
     names: set[str] = set()
     for field, info in cls.model_fields.items():
-        if field in ServiceSettings.model_fields and field in ("kafka", "registry"):
+        if field in ServiceSettings.model_fields and field in ("kafka", "registry", "logs"):
             continue
         alias = info.validation_alias
         if isinstance(alias, AliasChoices):
             names.update(str(choice) for choice in alias.choices)
+        elif isinstance(alias, str):
+            names.add(alias)
         else:
             names.add(f"{prefix}{field}".upper())
     return names
@@ -32,10 +34,10 @@ def _names(cls: type[BaseSettings]) -> set[str]:
 
 @pytest.fixture(scope="session")
 def setting_names() -> set[str]:
-    """Every ``KAFKA_*``, ``SCHEMA_*`` and per-service variable some settings class reads."""
+    """Every ``KAFKA_*``, ``SCHEMA_*``, ``LOG_*`` and per-service variable some settings class reads."""
     for service in SERVICES:
         importlib.import_module(f"{service.module}.settings")
-    names = _names(KafkaSettings) | _names(RegistrySettings)
+    names = _names(KafkaSettings) | _names(RegistrySettings) | _names(LogSettings)
     for cls in _subclasses(ServiceSettings):
         if cls.model_config.get("env_prefix"):  # the base class reads nothing of its own
             names |= _names(cls)
