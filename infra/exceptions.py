@@ -3,3 +3,7 @@
 
 class ShopStreamError(Exception):
     """Root of every error ShopStream raises on purpose."""
+
+
+class SessionInfraError(ShopStreamError):
+    """A test session could not get a broker and registry of its own (every slot taken)."""

@@ -17,6 +17,7 @@ HOST = "127.0.0.1"
 CLUSTER_SIZE = 3
 DEFAULT_SINGLE_PORT = 9092
 DEFAULT_CLUSTER_PORT = 19092
+DEFAULT_SESSION_PORT = 18092  # the test session's own node (infra.session_infra), apart from the dev node
 SECURE_PORT_OFFSET = 10  # the secure node's default PLAINTEXT port is the single node's + 10
 SASL_SSL_PORT_OFFSET = 2  # its SASL_SSL listener: PLAINTEXT port + 2 (controller is + 1)
 SCRAM_MECHANISM = "SCRAM-SHA-512"
@@ -249,6 +250,16 @@ def _lone_node(
         sasl_ssl_port=sasl_ssl_port,
         jmx_port=jmx_port,
     )
+
+
+def session_spec(port: int = DEFAULT_SESSION_PORT) -> NodeSpec:
+    """Return the spec of a test session's own node on ``port`` (controller + 1, no JMX).
+
+    Data in kafka/session (kafka/session-<port> for another port), never the dev node's; the
+    environment is not read, so ``SHOPSTREAM_LOCAL_KAFKA_*`` settings meant for the dev node stay there.
+    """
+    heap = ("-Xms512m", "-Xmx1g")
+    return _lone_node("session", port, DEFAULT_SESSION_PORT, heap)
 
 
 def secure_spec() -> NodeSpec:

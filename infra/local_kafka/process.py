@@ -132,6 +132,17 @@ def port_open(port: int, timeout: float = 0.5) -> bool:
         return False
 
 
+def bindable(port: int) -> bool:
+    """Whether a listening socket could bind HOST:port now (as the JVM does, with SO_REUSEADDR)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
 def wait_exit(pid: int, timeout: float) -> bool:
     """Wait up to timeout seconds for pid to exit; return True if it did."""
     deadline = time.monotonic() + timeout

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from pathlib import Path
 from infra.local_kafka import node, probe, process
 from infra.local_kafka.assemble import assemble
 from infra.local_kafka.exceptions import LocalKafkaError
-from infra.local_kafka.layout import HOST, SCRAM_MECHANISM, NodeSpec, secure_spec
+from infra.local_kafka.layout import SCRAM_MECHANISM, NodeSpec, secure_spec
 from infra.local_kafka.locking import exclusive
 
 log = logging.getLogger(__name__)
@@ -124,21 +123,10 @@ def _ports(spec: NodeSpec) -> list[int]:
     return [spec.broker_port, spec.controller_port, *([spec.sasl_ssl_port] if spec.sasl_ssl_port else [])]
 
 
-def _bindable(port: int) -> bool:
-    """Whether a listening socket could bind HOST:port now (as the JVM does, with SO_REUSEADDR)."""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-    return True
-
-
 def _wait_bindable(spec: NodeSpec, wait_s: float = BIND_WAIT_S) -> None:
     """Wait until every port of the node can be bound; raise naming the ports still taken."""
     deadline = time.monotonic() + wait_s
-    while taken := [port for port in _ports(spec) if not _bindable(port)]:
+    while taken := [port for port in _ports(spec) if not process.bindable(port)]:
         if time.monotonic() >= deadline:
             raise LocalKafkaError(f"{spec.name}: port(s) {taken} in use by another program")
         time.sleep(0.5)

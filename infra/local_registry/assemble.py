@@ -60,7 +60,7 @@ def assemble(force: bool = False) -> Path:
         app = app_dir()
         if not force and is_assembled(app):
             return app
-        pid = procs.live_pid(registry_spec())
+        pid = procs.live_pid(registry_spec()) or procs.any_running()  # the dev registry or a test session's
         if pid is not None:
             raise LocalRegistryError(f"the registry runs from {app} (pid {pid}); stop it before assembling")
         log.info("assembling Apicurio Registry into %s (Maven)", app)

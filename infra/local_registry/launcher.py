@@ -97,12 +97,12 @@ def _launch(spec: RegistrySpec) -> int:
     return proc.pid
 
 
-def start(timeout: float = START_TIMEOUT_S) -> str:
-    """Start (or reuse) the registry, wait until its ccompat API answers; return the base URL.
+def start(timeout: float = START_TIMEOUT_S, spec: RegistrySpec | None = None) -> str:
+    """Start (or reuse) the registry (or the instance ``spec``), wait until its ccompat API answers.
 
-    Assembling on first use (a ~160 MB download) is not counted in ``timeout``.
+    Returns the base URL. Assembling on first use (a ~160 MB download) is not counted in ``timeout``.
     """
-    spec = registry_spec()
+    spec = spec or registry_spec()
     with exclusive():
         pid = procs.live_pid(spec)
         if pid is None:
@@ -124,9 +124,9 @@ def start(timeout: float = START_TIMEOUT_S) -> str:
     return spec.url
 
 
-def stop(timeout: float = STOP_TIMEOUT_S) -> None:
-    """Stop the registry if it runs (SIGTERM, then SIGKILL after timeout)."""
-    spec = registry_spec()
+def stop(timeout: float = STOP_TIMEOUT_S, spec: RegistrySpec | None = None) -> None:
+    """Stop the registry (or the instance ``spec``) if it runs (SIGTERM, then SIGKILL after timeout)."""
+    spec = spec or registry_spec()
     with exclusive():
         pid = procs.live_pid(spec)
         if pid is None:
@@ -135,9 +135,9 @@ def stop(timeout: float = STOP_TIMEOUT_S) -> None:
         procs.finish_stop(spec, pid, timeout)
 
 
-def status() -> RegistryStatus:
-    """Return the observed status of the registry."""
-    spec = registry_spec()
+def status(spec: RegistrySpec | None = None) -> RegistryStatus:
+    """Return the observed status of the registry (or of the instance ``spec``)."""
+    spec = spec or registry_spec()
     pid = procs.live_pid(spec)
     proc_state = process_state(pid) if pid is not None else None
     states = {None: "down", "T": "suspended", "Z": "exiting"}

@@ -14,6 +14,7 @@ POM_FILE = PACKAGE_DIR / "pom.xml"
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8081
 MANAGEMENT_PORT_OFFSET = 1000
+DEFAULT_SESSION_PORT = 18181  # a test session's own registry (infra.session_infra); management on + 1
 STORAGE_MEM = "mem"
 STORAGE_KAFKASQL = "kafkasql"
 STORAGES = (STORAGE_MEM, STORAGE_KAFKASQL)
@@ -65,6 +66,11 @@ class RegistrySpec:
         return f"http://{HOST}:{self.port}"
 
     @property
+    def snapshots_dir(self) -> Path:
+        """Return the snapshot directory, which also tells this instance's JVM from another's."""
+        return self.directory / "snapshots"
+
+    @property
     def pid_file(self) -> Path:
         """Return the pid file path."""
         return self.directory / "registry.pid"
@@ -81,7 +87,7 @@ class RegistrySpec:
             "quarkus.http.port": str(self.port),
             "quarkus.management.host": HOST,
             "quarkus.management.port": str(self.management_port),
-            "apicurio.storage.snapshot.location": str(self.directory / "snapshots"),
+            "apicurio.storage.snapshot.location": str(self.snapshots_dir),
             "apicurio.import.work-dir": str(self.directory / "import"),
         }
         if self.storage == STORAGE_KAFKASQL:
@@ -134,3 +140,15 @@ def registry_spec() -> RegistrySpec:
     if storage == STORAGE_KAFKASQL:
         bootstrap = os.environ.get(ENV_KAFKA_BOOTSTRAP, "").strip() or single_spec().bootstrap
     return RegistrySpec(port, management_port, storage, bootstrap, registry_dir())
+
+
+def session_spec(port: int = DEFAULT_SESSION_PORT, kafka_bootstrap: str | None = None) -> RegistrySpec:
+    """Return the spec of a test session's own registry on ``port`` (management on ``port`` + 1).
+
+    KafkaSQL storage on ``kafka_bootstrap`` (the session's own broker), else in memory; its
+    directory is registry/session (registry/session-<port> for another port), never the dev
+    registry's. The environment is not read: ``SHOPSTREAM_LOCAL_REGISTRY_*`` stay the dev registry's.
+    """
+    name = "session" if port == DEFAULT_SESSION_PORT else f"session-{port}"
+    storage = STORAGE_KAFKASQL if kafka_bootstrap else STORAGE_MEM
+    return RegistrySpec(port, port + 1, storage, kafka_bootstrap, registry_dir() / name)

@@ -25,15 +25,25 @@ def command_line(pid: int) -> list[str]:
     return [arg.decode(errors="replace") for arg in raw.split(b"\0") if arg]
 
 
-def _is_registry_process(pid: int, retries: int = CMDLINE_RETRIES) -> bool:
-    """Return True if pid is a JVM running this base dir's quarkus-run.jar.
+def is_instance(argv: list[str], spec: RegistrySpec | None) -> bool:
+    """Whether ``argv`` runs this base dir's quarkus-run.jar as the instance ``spec`` (None: any instance).
+
+    Instances share the jar; each has a directory of its own, named on its command line by its
+    snapshot location, so the dev registry is never taken for a test session's, nor the reverse.
+    """
+    if str(run_jar()) not in argv:
+        return False
+    return spec is None or f"-Dapicurio.storage.snapshot.location={spec.snapshots_dir}" in argv
+
+
+def _is_registry_process(pid: int, spec: RegistrySpec | None, retries: int = CMDLINE_RETRIES) -> bool:
+    """Return True if pid is a JVM running this base dir's quarkus-run.jar as ``spec`` (None: any).
 
     A just-forked launcher child shows the parent's (or an empty) argv until its execve, so a
     mismatch is re-read for up to a second before the pid is declared someone else's.
     """
-    jar = str(run_jar())
     for attempt in range(retries):
-        if jar in command_line(pid):
+        if is_instance(command_line(pid), spec):
             return True
         if attempt < retries - 1:
             if process_state(pid) is None:
@@ -42,18 +52,23 @@ def _is_registry_process(pid: int, retries: int = CMDLINE_RETRIES) -> bool:
     return False
 
 
-def _find_orphan() -> int | None:
-    """Return the pid of a live registry JVM of this base dir that has no valid pid file, if any."""
+def _find_orphan(spec: RegistrySpec | None) -> int | None:
+    """Return the pid of a live registry JVM of this base dir (as ``spec``; None: any), if any."""
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and _is_registry_process(int(entry.name), retries=1):
+        if entry.name.isdigit() and _is_registry_process(int(entry.name), spec, retries=1):
             pid = int(entry.name)
             if process_state(pid) is not None:
                 return pid
     return None
 
 
+def any_running() -> int | None:
+    """Return the pid of some registry JVM running from this base dir's distribution, whatever instance."""
+    return _find_orphan(None)
+
+
 def live_pid(spec: RegistrySpec) -> int | None:
-    """Return the pid of the running registry JVM, repairing a stale or missing pid file."""
+    """Return the pid of the instance's running JVM, repairing a stale or missing pid file."""
     try:
         recorded: int | None = int(spec.pid_file.read_text(encoding="ascii").strip())
     except FileNotFoundError:
@@ -61,9 +76,9 @@ def live_pid(spec: RegistrySpec) -> int | None:
     except (OSError, ValueError):
         recorded = -1
     if recorded is not None and recorded > 0 and process_state(recorded) is not None:
-        if _is_registry_process(recorded):
+        if _is_registry_process(recorded, spec):
             return recorded
-    orphan = _find_orphan()
+    orphan = _find_orphan(spec)
     if orphan is not None:
         log.info("found the registry JVM (pid %d) without a valid pid file; adopting it", orphan)
         spec.pid_file.parent.mkdir(parents=True, exist_ok=True)

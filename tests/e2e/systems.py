@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from infra.services import SERVICES, Service
+from infra.session_names import unique
 from infra.settings import KafkaSettings
 from infra.topics import ensure_topics
 from tests.helpers.processes import Running, free_port, running
@@ -49,7 +49,7 @@ def start_system(
     ``env`` is added to every service's environment; its ``KAFKA_*`` entries (say SASL_SSL
     credentials) also reach the admin client that creates the topics.
     """
-    prefix = f"e2e-{uuid.uuid4().hex[:8]}."
+    prefix = unique("e2e") + "."
     query_port = free_port()
     settings = {
         "KAFKA_BOOTSTRAP_SERVERS": kafka,

@@ -8,7 +8,6 @@ import random
 import socket
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import httpx
 import pytest
 
 from infra.services import SERVICES, Service
+from infra.session_names import unique
 from infra.settings import KafkaSettings
 from infra.topics import ensure_topics
 
@@ -141,7 +141,7 @@ def running(
 
 def own_topics(stem: str, kafka: str, registry: str) -> tuple[KafkaSettings, dict[str, str]]:
     """A fresh topic prefix with every topic created, and the environment pointing services at it."""
-    settings = KafkaSettings(bootstrap_servers=kafka, topic_prefix=f"{stem}-{uuid.uuid4().hex[:10]}.")
+    settings = KafkaSettings(bootstrap_servers=kafka, topic_prefix=unique(stem) + ".")
     asyncio.run(ensure_topics(settings))
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": kafka,

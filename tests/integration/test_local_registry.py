@@ -1,16 +1,19 @@
-"""The local Apicurio Registry serves the Confluent-compatible schema registry API (ccompat v7)."""
+"""The registry serves the Confluent-compatible schema registry API (ccompat v7).
+
+The session's own Apicurio Registry (``infra.pytest_plugin``'s ``schema_registry``), never
+``make up``'s on 8081, unless ``SCHEMA_REGISTRY_URL`` names another.
+"""
 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from infra.local_registry import CCOMPAT_PATH, start, status, stop
+from infra.session_names import unique
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 ORDER_V1: dict[str, Any] = {
@@ -21,31 +24,18 @@ ORDER_V1: dict[str, Any] = {
 }
 
 
-@pytest.fixture(scope="module")
-def registry_url() -> Iterator[str]:
-    """Start the local registry for this module; stop it afterwards unless it was already running."""
-    was_running = status().pid is not None
-    url = start()
-    try:
-        yield url
-    finally:
-        if not was_running:
-            stop()
-
-
 @pytest.fixture
-def api(registry_url: str) -> Iterator[httpx.Client]:
-    """An HTTP client rooted at the ccompat v7 API."""
+def api(schema_registry: str) -> Iterator[httpx.Client]:
+    """An HTTP client rooted at the session registry's ccompat v7 API."""
     headers = {"Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE}
-    base_url = registry_url + CCOMPAT_PATH
-    with httpx.Client(base_url=base_url, headers=headers, timeout=10.0, trust_env=False) as client:
+    with httpx.Client(base_url=schema_registry, headers=headers, timeout=10.0, trust_env=False) as client:
         yield client
 
 
 @pytest.fixture
 def subject() -> str:
     """A subject no other test uses, named like a topic's value subject."""
-    return f"{uuid.uuid4()}-value"
+    return f"{unique('registry-probe')}-value"
 
 
 def _register(api: httpx.Client, subject: str, schema: dict[str, Any]) -> httpx.Response:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from infra.session_names import unique
 from infra.settings import KafkaSettings, RegistrySettings
 from infra.topics import ensure_topics
 from schemas.clock import now_ms
@@ -24,7 +25,7 @@ ORDER_ID = "o-" + uuid.uuid4().hex[:10]
 @pytest.fixture(scope="module")
 def orders_worker(kafka: str, schema_registry: str) -> Iterator[tuple[KafkaSettings, str]]:
     """The orders processor, alone, on topics of its own; and its base URL."""
-    settings = KafkaSettings(bootstrap_servers=kafka, topic_prefix=f"dl-{uuid.uuid4().hex[:8]}.")
+    settings = KafkaSettings(bootstrap_servers=kafka, topic_prefix=unique("dl") + ".")
     asyncio.run(ensure_topics(settings))
     env = {"KAFKA_BOOTSTRAP_SERVERS": kafka, "KAFKA_TOPIC_PREFIX": settings.topic_prefix}
     env["SCHEMA_REGISTRY_URL"] = schema_registry
