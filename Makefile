@@ -3,6 +3,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# two stamps: RUNTIME = the package and its dependencies (what `make up` runs); INSTALLED = that plus
+# the dev extras (test and deployment toolchain, linters). INSTALLED is built on RUNTIME, so a change
+# of pyproject.toml redoes both, and `make test` after `make up` still adds the extras.
+RUNTIME := $(VENV)/.installed-runtime
 INSTALLED := $(VENV)/.installed
 DASHBOARD_LIBS := consumers/query_api/dashboard/node_modules/.installed
 # kustomize v5.8.2 is built on kustomize/api v0.21.2, the newest that this Go (1.26) builds
@@ -11,18 +15,26 @@ KUSTOMIZE := .local/bin/kustomize
 KUSTOMIZE_STAMP := .local/bin/.kustomize-$(KUSTOMIZE_VERSION)
 ASYNCAPI_LIBS := infra/asyncapi/node_modules/.installed
 
-.PHONY: up test hostile faults bench soak setup local-infra deploy-tools k8s-generate deploy-test browser lint format unit e2e kafka-start kafka-stop cluster-start cluster-stop clean
+.PHONY: up test hostile faults bench soak setup setup-dev local-infra deploy-tools k8s-generate deploy-test browser lint format unit e2e kafka-start kafka-stop cluster-start cluster-stop clean
 
-$(INSTALLED): pyproject.toml
+$(RUNTIME): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(INSTALLED): $(RUNTIME)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-## setup: the virtualenv with every dependency; Apache Kafka and Apicurio Registry from Maven Central
-setup: $(INSTALLED) local-infra deploy-tools
+## setup: what running needs: the virtualenv with the runtime dependencies (supervisord among them),
+## Apache Kafka and Apicurio Registry from Maven Central, the dashboard's Chart.js from npm
+setup: $(RUNTIME) local-infra
 
-local-infra: $(INSTALLED) $(DASHBOARD_LIBS)
+## setup-dev: setup, plus the test and deployment toolchain (dev extras, kustomize, @asyncapi/parser)
+setup-dev: setup $(INSTALLED) deploy-tools
+
+local-infra: $(RUNTIME) $(DASHBOARD_LIBS)
 	$(PY) -m infra.local_kafka assemble
 	$(PY) -m infra.local_registry assemble
 
@@ -50,22 +62,23 @@ k8s-generate: $(INSTALLED)
 deploy-test: $(INSTALLED) deploy-tools
 	$(PY) -m pytest tests/deploy
 
-## up: start Kafka, create topics, run every service; Ctrl-C stops everything
+## up: start Kafka, create topics, run every service under supervisord (restarted if it exits);
+## Ctrl-C stops everything. It installs only what running needs (setup), not the dev extras.
 # the clock starts when make reads this file, before setup runs, so make up can say how long set-up took
 up: export SHOPSTREAM_UP_STARTED := $(shell $(PYTHON) -c 'import time; print(time.time())')
 up: setup
 	$(PY) -m infra.up
 
 ## test: lint, then the whole suite (unit, integration, e2e, browser, reliability with faults) against a real broker
-test: setup browser lint
+test: setup-dev browser lint
 	$(PY) -m pytest --durations=15
 
 ## faults: the broker-fault (3-node cluster) and worker-fault tests alone (about 7 minutes)
-faults: setup
+faults: setup-dev
 	$(PY) -m pytest -m faults tests/reliability
 
 ## hostile: the hostile-input tests alone (schemathesis on both OpenAPI documents, malformed requests, poison records)
-hostile: setup
+hostile: setup-dev
 	$(PY) -m pytest tests/reliability/test_hostile_*.py
 
 ## browser: Debian's Chromium and ChromeDriver for the dashboard test (needs root and apt)
@@ -75,7 +88,7 @@ browser:
 	  echo "could not install chromium: the browser test will be skipped and say why"
 
 ## bench: every figure beside its anchor, same run (bench/results/latest.{json,md} and PNG plots)
-bench: setup
+bench: setup-dev
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) -m bench
 
@@ -83,7 +96,7 @@ bench: setup
 ## throughput, latency percentiles and RSS every 10 s, memory slope, ledger check: .local/soak/soak.{json,md}
 SOAK_SECONDS ?= 600
 SOAK_RATE ?= 20
-soak: setup
+soak: setup-dev
 	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_RATE=$(SOAK_RATE) $(PY) -m tests.reliability.soak
 
 lint: $(INSTALLED)
@@ -100,11 +113,11 @@ unit: $(INSTALLED)
 
 kafka-start: setup
 	$(PY) -m infra.local_kafka start
-kafka-stop: $(INSTALLED)
+kafka-stop: $(RUNTIME)
 	$(PY) -m infra.local_kafka stop
 cluster-start: setup
 	$(PY) -m infra.local_kafka start --cluster
-cluster-stop: $(INSTALLED)
+cluster-stop: $(RUNTIME)
 	$(PY) -m infra.local_kafka stop --cluster
 
 ## clean: stop local brokers and delete the venv and local data

@@ -1,7 +1,9 @@
-"""``make up``: start the local Kafka, create the topics, run every service under honcho.
+"""``make up``: start the local Kafka, create the topics, run every service under supervisord.
 
 Each step is printed as it completes, with its time; then each service as its readiness page
-answers, and a table of URLs. Ctrl-C stops the services (honcho forwards the signal) and then the broker.
+answers, and a table of URLs. A service that exits is restarted, with back-off, and the others go on
+(:mod:`infra.supervision` says why supervisord and with which policy). Ctrl-C or SIGTERM stops the
+services first, then the registry, then Kafka.
 """
 
 from __future__ import annotations
@@ -11,26 +13,29 @@ import http.client
 import json
 import os
 import platform
-import shlex
+import signal
 import sys
 import threading
 import time
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
-
-from honcho.manager import Manager
+from types import FrameType
 
 from infra import local_kafka, local_registry
+from infra.local_kafka.layout import local_dir
 from infra.services import SERVICES
 from infra.settings import KafkaSettings
+from infra.supervision import SIMULATOR, SIMULATOR_KEY_ENV, Layout, programs
 from infra.topics import ensure_topics
 from infra.up_output import LogLinePrinter, StepPrinter, format_table, url_rows
+from infra.up_supervisor import SUPERVISOR, Supervisord
 from producers.ingest_api import keys
 from schemas.topics import ALL
 
 READY_TIMEOUT_S = 120.0  # a processor recovering its tables from RocksDB may take a while
 POLL_S = 0.5
-STEPS = ("environment", "kafka", "registry", "topics", *(s.name for s in SERVICES))
+STEPS = ("environment", "kafka", "registry", "topics", "services", *(s.name for s in SERVICES))
+NAME_WIDTH = max(len(name) for name in (SUPERVISOR, SIMULATOR, *(s.name for s in SERVICES)))
 
 
 def with_simulator_key(environ: dict[str, str]) -> dict[str, str]:
@@ -76,7 +81,7 @@ def report_readiness(
     """Print each service once its readiness URL (in ``urls`` by name) is ``ready``, then the URLs.
 
     A service not ready within ``READY_TIMEOUT_S`` is printed as such, and the table follows anyway.
-    Nothing more is printed once ``stopped`` is set (honcho has ended).
+    Nothing more is printed once ``stopped`` is set (the services are being stopped).
     """
     started = clock()
     waiting = dict(urls)
@@ -114,23 +119,51 @@ def start_registry(out: StepPrinter, given: str | None, bootstrap: str) -> str:
     return registry
 
 
-def services_manager(environ: dict[str, str]) -> Manager:
-    """honcho with every service, and the simulator unless ``SIMULATOR_RATE`` is 0."""
-    rate = environ.get("SIMULATOR_RATE", "5")
-    simulating = float(rate) > 0  # a gentle flow, so the read models and dashboard are alive from the start
+def supervised(environ: dict[str, str], printer: LogLinePrinter) -> tuple[Supervisord, dict[str, str]]:
+    """supervisord for every service (and the simulator unless ``SIMULATOR_RATE`` is 0), and its env.
+
+    The simulator's API key, if any, is in its own program's environment, not in supervisord's.
+    """
+    simulating = float(environ.get("SIMULATOR_RATE", "5")) > 0  # so the dashboard is alive from the start
     with_key = with_simulator_key(environ) if simulating else environ
-    without_key = {k: v for k, v in with_key.items() if k != "SIMULATOR_API_KEY"}  # the simulator's only
-    manager = Manager(printer=LogLinePrinter(sys.stdout))
-    for service in SERVICES:
-        manager.add_process(service.name, shlex.join(service.argv()), env=without_key)
-    if simulating:
-        simulator = [sys.executable, "-m", "producers.simulator", "--rate", rate, "--duration", "86400"]
-        manager.add_process("simulator", shlex.join(simulator), env=with_key)
-    return manager
+    without_key = {k: v for k, v in with_key.items() if k != SIMULATOR_KEY_ENV}
+    return Supervisord(programs(with_key), Layout(local_dir() / "up"), printer), without_key
+
+
+def supervise(
+    out: StepPrinter,
+    supervisor: Supervisord,
+    env: dict[str, str],
+    watch: threading.Thread,
+    stopped: threading.Event,
+) -> int | None:
+    """Run the services until SIGINT or SIGTERM (None) or supervisord's end (its exit code).
+
+    Either way ``stopped`` is set (``watch`` prints no more) and the services are stopped, all
+    together; a second Ctrl-C does not cut that short.
+    """
+    interrupted = threading.Event()
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        interrupted.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, interrupt)
+    try:
+        supervisor.start(env)
+        watch.start()
+        while supervisor.running() and not interrupted.wait(POLL_S):
+            pass
+    finally:
+        stopped.set()
+        stopping = time.monotonic()  # no pending line: supervisord's own lines come meanwhile
+        code = supervisor.stop()
+        out.done("services", time.monotonic() - stopping, f"stopped (supervisord exit code {code})")
+    return None if interrupted.is_set() else code
 
 
 def main() -> int:
-    """Run everything in the foreground until interrupted; return honcho's exit code."""
+    """Run everything in the foreground until SIGINT or SIGTERM; 0 then, else supervisord's exit code."""
     os.environ.setdefault("LOG_FORMAT", "console")  # people read make up's output; containers keep JSON
     out = StepPrinter(sys.stdout.fileno(), max(map(len, STEPS)), live=sys.stdout.isatty())
     out.done("environment", setup_seconds(os.environ), f"Python {platform.python_version()}, {sys.prefix}")
@@ -143,20 +176,16 @@ def main() -> int:
         step.detail = f"{len(ALL)} topics, {len(created)} created"
     os.environ.setdefault("PROCESSOR_STORE", "rocksdb://")  # tables survive restarts on disk
     environ = dict(os.environ)
-    manager = services_manager(environ)
+    supervisor, supervisor_env = supervised(environ, LogLinePrinter(out.write, NAME_WIDTH))
     stopped = threading.Event()
+    urls = {s.name: s.ready_url(environ) for s in SERVICES}
     rows = url_rows(SERVICES, environ, bootstrap, registry)
     watch = threading.Thread(
-        target=report_readiness,
-        args=(out, {s.name: s.ready_url(environ) for s in SERVICES}, rows, stopped),
-        name="readiness",
-        daemon=True,
+        target=report_readiness, args=(out, urls, rows, stopped), name="readiness", daemon=True
     )
-    watch.start()
     try:
-        manager.loop()
+        code = supervise(out, supervisor, supervisor_env, watch, stopped)
     finally:
-        stopped.set()
         for name, stop, ours in (
             ("registry", local_registry.stop, not given_registry),
             ("kafka", local_kafka.stop_single, not external),
@@ -165,7 +194,7 @@ def main() -> int:
                 with out.step(name) as step:
                     stop()
                     step.detail = "stopped"
-    return int(manager.returncode or 0)
+    return code or 0
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """What ``make up`` prints: a line per step as it completes, then a table of URLs.
 
 The lines are made by pure functions (tested exactly); :class:`StepPrinter` only writes them, and
-:class:`LogLinePrinter` is honcho's printer minus the second time and name on console log lines.
+:class:`LogLinePrinter` writes the services' lines and supervisord's.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-
-from honcho.printer import Message, Printer
+from datetime import datetime
 
 from infra.services import Service
 
@@ -31,6 +30,15 @@ def format_step(name: str, seconds: float, detail: str = "", width: int = 0) -> 
     """One completed step: its name padded to ``width``, the seconds it took, then what it gave."""
     line = f"{name:<{width}}  {seconds:5.1f} s"
     return f"{line}  {detail}" if detail else line
+
+
+def format_log_line(name: str, text: str, width: int, time: str) -> str:
+    """A line a process wrote: a console log line as it is, any other after ``time name |``.
+
+    A service logging with ``LOG_FORMAT=console`` names itself and its time on every line, so the
+    prefix would say both twice; its other lines (tracebacks, the simulator's, supervisord's) need it.
+    """
+    return text if _OWN_TIME.match(text) else f"{time} {name:<{width}} | {text}"
 
 
 def format_table(rows: Sequence[tuple[str, str]]) -> str:
@@ -61,9 +69,9 @@ class Step:
 class StepPrinter:
     """Writes step lines to a file descriptor, from any thread.
 
-    It writes with ``os.write``, never through ``sys.stdout``: honcho forks its runners while the
-    readiness thread may be writing, and no child may inherit ``sys.stdout``'s lock taken. On a
-    terminal (``live``), a sequential step shows ``name ...`` until it completes.
+    It writes with ``os.write`` under a lock of its own, so that the lines of the readiness thread,
+    of supervisord and of the services' log files come out whole. On a terminal (``live``), a
+    sequential step shows ``name ...`` until it completes.
     """
 
     def __init__(self, fd: int, width: int, live: bool, clock: Callable[[], float] = time.monotonic) -> None:
@@ -104,20 +112,20 @@ class StepPrinter:
         )
 
 
-class LogLinePrinter(Printer):  # type: ignore[misc]  # honcho ships no type information
-    """honcho's printer, except for lines that already start with their own time.
+class LogLinePrinter:
+    """Writes each line a process wrote (see :func:`format_log_line`) with ``write``, whole."""
 
-    A service logging with ``LOG_FORMAT=console`` names itself and its time on every line, so honcho's
-    ``time name |`` prefix would say both twice; its other lines (tracebacks, the simulator, honcho's
-    own) keep the prefix.
-    """
+    def __init__(
+        self,
+        write: Callable[[str], None],
+        width: int,
+        clock: Callable[[], datetime] = datetime.now,
+    ) -> None:
+        self._write = write
+        self.width = width
+        self._clock = clock
 
-    def write(self, message: Message) -> None:
-        """Print ``message``; a console log line as it is."""
-        data = message.data
-        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
-        if message.type == "line" and _OWN_TIME.match(text):
-            self.output.write(text.rstrip("\r\n") + "\n")
-            self.output.flush()
-            return
-        super().write(message)
+    def line(self, name: str, text: str, time: str | None = None) -> None:
+        """Print ``text`` from ``name``, prefixed with ``time`` (``HH:MM:SS``, default now) if needed."""
+        stamp = time or self._clock().strftime("%H:%M:%S")
+        self._write(format_log_line(name, text.rstrip("\r\n"), self.width, stamp) + "\n")

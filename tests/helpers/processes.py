@@ -52,6 +52,15 @@ def free_port() -> int:
     raise RuntimeError(f"no free port in {PORTS}")
 
 
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, dead but not yet reaped by its parent, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # the state follows the name in parentheses
+
+
 def service(name: str) -> Service:
     """The service called ``name`` in infra.services."""
     return next(s for s in SERVICES if s.name == name)

@@ -1,15 +1,13 @@
-"""What ``make up`` prints, line for line: steps, readiness, the table of URLs, honcho's lines."""
+"""What ``make up`` prints, line for line: steps, readiness, the table of URLs, the processes' lines."""
 
 from __future__ import annotations
 
-import io
 import os
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
 import pytest
-from honcho.printer import Message
 
 from consumers.query_api.routes.dashboard import router as dashboard_router
 from infra import up
@@ -18,6 +16,7 @@ from infra.up_output import (
     DASHBOARD,
     LogLinePrinter,
     StepPrinter,
+    format_log_line,
     format_step,
     format_table,
     url_rows,
@@ -181,7 +180,7 @@ def test_readiness_gives_up_after_the_time_out_and_still_prints_the_table(
     )
 
 
-def test_readiness_prints_nothing_once_honcho_has_ended(pipe: Pipe) -> None:
+def test_readiness_prints_nothing_once_the_services_are_stopping(pipe: Pipe) -> None:
     stopped = threading.Event()
     stopped.set()
     out = StepPrinter(pipe.writer, width=1, live=False)
@@ -189,26 +188,31 @@ def test_readiness_prints_nothing_once_honcho_has_ended(pipe: Pipe) -> None:
     assert pipe.read() == ""
 
 
-# honcho's lines ---------------------------------------------------------------------------------
-
-
-def line(data: bytes, name: str = "orders") -> Message:
-    """A line of output from the process ``name``, as honcho hands it to its printer."""
-    return Message(type="line", data=data, time=datetime(2026, 11, 30, 9, 5, 7), name=name, colour="32")
+# the processes' lines -----------------------------------------------------------------------------
 
 
 def test_console_log_lines_are_printed_as_they_are() -> None:
-    out = io.StringIO()
-    LogLinePrinter(out).write(line(b"09:05:07.123 orders        INFO    order o1 placed offset=41\n"))
-    assert out.getvalue() == "09:05:07.123 orders        INFO    order o1 placed offset=41\n"
+    line = "09:05:07.123 orders        INFO    order o1 placed offset=41"
+    assert format_log_line("orders", line, width=9, time="09:05:08") == line
 
 
-def test_other_lines_keep_honchos_time_and_name() -> None:
-    out = io.StringIO()
-    printer = LogLinePrinter(out)
-    printer.width = len("simulator")
-    printer.write(line(b"Traceback (most recent call last):\n"))
-    printer.write(line(b"sent=5 accepted=5\n", name="simulator"))
-    assert out.getvalue() == (
-        "09:05:07 orders    | Traceback (most recent call last):\n09:05:07 simulator | sent=5 accepted=5\n"
+def test_other_lines_get_the_time_and_the_name() -> None:
+    assert format_log_line("orders", "Traceback (most recent call last):", 9, "09:05:07") == (
+        "09:05:07 orders    | Traceback (most recent call last):"
     )
+    assert format_log_line("simulator", "sent=5 accepted=5", 9, "09:05:07") == (
+        "09:05:07 simulator | sent=5 accepted=5"
+    )
+
+
+def test_log_line_printer_writes_whole_lines_with_supervisords_time_or_its_clock() -> None:
+    written: list[str] = []
+    printer = LogLinePrinter(written.append, width=10, clock=lambda: datetime(2026, 11, 30, 9, 5, 7))
+    printer.line("orders", "Traceback (most recent call last):\r\n")
+    printer.line("supervisor", "spawned: 'orders' with pid 4242", time="09:05:06")
+    printer.line("orders", "09:05:07.123 orders        INFO    order o1 placed offset=41\n")
+    assert written == [
+        "09:05:07 orders     | Traceback (most recent call last):\n",
+        "09:05:06 supervisor | spawned: 'orders' with pid 4242\n",
+        "09:05:07.123 orders        INFO    order o1 placed offset=41\n",
+    ]

@@ -11,7 +11,8 @@ import httpx
 import pytest
 from rich.console import Console
 
-from infra.up import with_simulator_key
+from infra.up import supervised, with_simulator_key
+from infra.up_output import LogLinePrinter
 from producers.ingest_api import keys
 from producers.ingest_api.main import create_app
 from producers.ingest_api.settings import IngestSettings
@@ -77,3 +78,14 @@ def test_make_up_mints_a_key_for_the_simulator_when_keys_are_required() -> None:
         "SIMULATOR_API_KEY": KEY,
     }  # a key given is kept: its digest is configured by whoever gave it
     assert with_simulator_key({"PATH": "/bin"}) == {"PATH": "/bin"}  # keys not required
+
+
+def test_make_up_gives_the_minted_key_to_the_simulator_alone() -> None:
+    ops = keys.digest("ops-key")
+    printer = LogLinePrinter(lambda text: None, width=10)
+    supervisor, env = supervised({"INGEST_API_KEYS": json.dumps({"ops": ops}), "PATH": "/bin"}, printer)
+    *services, simulator = supervisor.programs
+    (name, key), *_ = simulator.environment
+    assert (simulator.name, name) == ("simulator", "SIMULATOR_API_KEY")
+    assert [p.environment for p in services] == [()] * len(services)
+    assert env == {"INGEST_API_KEYS": json.dumps({"ops": ops, "simulator": keys.digest(key)}), "PATH": "/bin"}
