@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from consumers.query_api.lag import LagMonitor
 from consumers.query_api.projections.customers import CustomerViews, NotificationViews
 from consumers.query_api.projections.inventory import InventoryViews
 from consumers.query_api.projections.orders import OrderViews
@@ -19,4 +20,5 @@ NotificationsDep = Annotated[NotificationViews, Depends(from_state("notification
 StateCountsDep = Annotated[StateCounts, Depends(from_state("state_counts"))]
 SalesDep = Annotated[SalesWindows, Depends(from_state("sales"))]
 BroadcasterDep = Annotated[Broadcaster, Depends(from_state("broadcaster"))]
+LagDep = Annotated[LagMonitor, Depends(from_state("lag"))]
 SettingsDep = Annotated[QuerySettings, Depends(from_state("settings"))]

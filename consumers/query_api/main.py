@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from consumers.query_api.lag import KafkaOffsets, LagMonitor, processor_groups
 from consumers.query_api.materializer import Materializer
 from consumers.query_api.projections.base import Projection
 from consumers.query_api.projections.customers import CustomerViews, NotificationViews
@@ -45,12 +46,14 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
         sales,
     ]
     materializer = Materializer(settings.kafka, serdes, projections)
+    offsets = KafkaOffsets(settings.kafka)  # connects on the first dashboard request, not at start
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.supervisor.start()
         yield
         await app.state.supervisor.stop()
+        await offsets.close()
         app.state.serdes.close()
 
     app = FastAPI(
@@ -71,6 +74,9 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     app.state.state_counts = state_counts
     app.state.sales = sales
     app.state.broadcaster = hub
+    app.state.lag = LagMonitor(
+        offsets, processor_groups(settings.kafka.topic_prefix), settings.lag_interval_s
+    )
     app.state.asyncapi = asyncapi.build(settings)
 
     async def ready() -> dict[str, bool]:

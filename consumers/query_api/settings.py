@@ -19,3 +19,9 @@ class QuerySettings(ServiceSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     store: Literal["memory", "rocksdb"] = Field(default="memory", description="where order views live")
     store_dir: str = ".local/query-api"
+    lag_interval_s: float = Field(
+        default=3.0,
+        gt=0,
+        le=300,
+        description="how often the dashboard's consumer lag is read from Kafka, at most",
+    )

@@ -15,6 +15,8 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from consumers.query_api.routes.stats import TOP_SKUS
+from infra.services import SERVICES
 from tests.e2e.conftest import System
 from tests.e2e.shop import Shop
 
@@ -93,5 +95,23 @@ def test_dashboard_updates_live_and_agrees_with_the_api(browser: WebDriver, syst
     wait_until(agrees)
     wait_until(failed_agree)
     wait_until(lambda: failed in text(browser, "failures"))
+
+    # a fresh page lists failures from the read model at once, not only those the stream brings later
+    browser.get(f"{system.query}/")
+    wait_until(lambda: failed in text(browser, "failures"), timeout_s=10)
+    rows = browser.find_elements(By.CSS_SELECTOR, "#failures tbody tr")
+    ids = [r.find_element(By.CSS_SELECTOR, "td").text for r in rows]
+    assert len(ids) == len(set(ids)) >= 1  # one row per order, however it arrived
+    wait_until(lambda: "EUR" in text(browser, "revenue-total"))  # the Shop's orders are in EUR
+    legend = "return Chart.getChart('revenue-per-sku').legend.legendItems.length"
+    wait_until(lambda: browser.execute_script(legend) >= 1)
+    assert browser.execute_script(legend) <= TOP_SKUS + 1  # top skus plus "other"
+    processors = {s.name for s in SERVICES if s.module.startswith("stream_processors.")}
+
+    def lag_lists_processors() -> bool:
+        shown = browser.find_elements(By.CSS_SELECTOR, "#lag tbody tr[data-processor]")
+        return {r.get_attribute("data-processor") for r in shown} == processors
+
+    wait_until(lag_lists_processors, timeout_s=15)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     assert browser.save_screenshot(str(ARTIFACTS / "dashboard.png"))

@@ -14,6 +14,8 @@ View = dict[str, Any]
 
 
 TIMESTAMPS = ("placed_at", "updated_at", "validated_at")
+#: how many of the most recent failures the read model keeps indexed (the dashboard shows fewer)
+FAILURES_KEPT = 100
 
 
 def to_view(order: dict[str, Any]) -> View:
@@ -37,6 +39,9 @@ class OrderViews:
         self._views: MutableMapping[str, View] = {} if store is None else store
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
         self._validated_per_minute: dict[int, int] = {}
+        # validated orders' total_cents per (minute of placed_at, currency): revenue with its currency
+        self._revenue_per_minute: dict[tuple[int, str], int] = {}
+        self._failures: list[tuple[int, str]] = []  # (updated_at, order_id) of FAILED orders, ascending
         self._by_customer: dict[str, list[tuple[int, str]]] = {}  # (placed_at, order_id), ascending
 
     def __len__(self) -> int:
@@ -57,6 +62,10 @@ class OrderViews:
         ):
             minute = record["placed_at"] - record["placed_at"] % 60_000
             self._validated_per_minute[minute] = self._validated_per_minute.get(minute, 0) + 1
+            slot = (minute, record["currency"])
+            self._revenue_per_minute[slot] = self._revenue_per_minute.get(slot, 0) + record["total_cents"]
+        if record["state"] == "FAILED" and (current is None or current["state"] != "FAILED"):
+            self._note_failure(record["updated_at"], order_id)
         if current is None:
             bisect.insort(
                 self._by_customer.setdefault(record["customer_id"], []), (record["placed_at"], order_id)
@@ -84,6 +93,25 @@ class OrderViews:
     def validated_per_minute(self, start: int) -> dict[int, int]:
         """Orders that became VALIDATED, per minute of placed_at, from ``start`` (epoch millis) on."""
         return {minute: n for minute, n in self._validated_per_minute.items() if minute >= start}
+
+    def revenue_per_currency(self, start: int) -> dict[str, int]:
+        """Total cents of orders that became VALIDATED, per currency, placed from ``start`` on."""
+        totals: dict[str, int] = {}
+        for (minute, currency), cents in self._revenue_per_minute.items():
+            if minute >= start:
+                totals[currency] = totals.get(currency, 0) + cents
+        return dict(sorted(totals.items()))
+
+    def latest_failures(self, limit: int) -> list[View]:
+        """Up to ``limit`` FAILED orders, the most recently failed first (FAILED is final)."""
+        chosen = self._failures[max(0, len(self._failures) - limit) :][::-1]
+        return [self._views[order_id] for _, order_id in chosen]
+
+    def _note_failure(self, updated_at: int, order_id: str) -> None:
+        """Index a newly failed order, keeping only the ``FAILURES_KEPT`` most recent."""
+        bisect.insort(self._failures, (updated_at, order_id))
+        if len(self._failures) > FAILURES_KEPT:
+            del self._failures[0]
 
     async def wait_for(self, order_id: str, states: Collection[str], timeout_s: float) -> View | None:
         """The view once its state is in ``states``, or whatever is known when the time runs out.

@@ -1,13 +1,21 @@
-"""``GET /``: the live dashboard page, and its static files (ours, and Chart.js from npm)."""
+"""``GET /``: the live dashboard page, its static files (ours, and Chart.js from npm), and its data.
+
+``/dashboard/*`` serves what only the dashboard needs and SPEC's public ``/v1`` API does not list:
+the latest failed orders (to fill the page on load) and the processors' consumer lag.
+"""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, HTTPException, Query
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+
+from consumers.query_api.deps import LagDep, OrdersDep
+from consumers.query_api.lag import LagUnavailableError
 
 log = logging.getLogger(__name__)
 DASHBOARD = Path(__file__).resolve().parents[1] / "dashboard"
@@ -21,6 +29,27 @@ router = APIRouter(tags=["dashboard"])
 async def dashboard() -> FileResponse:
     """The live dashboard (orders per minute, revenue per sku, orders by state, latest failures)."""
     return FileResponse(STATIC / "index.html", media_type="text/html")
+
+
+@router.get("/dashboard/failures")
+async def latest_failures(
+    orders: OrdersDep, limit: Annotated[int, Query(ge=1, le=100)] = 15
+) -> dict[str, list[dict[str, Any]]]:
+    """The most recently failed orders (order views), newest first: the dashboard's list on load."""
+    return {"orders": orders.latest_failures(limit)}
+
+
+@router.get("/dashboard/lag", responses={503: {"description": "Kafka did not answer"}})
+async def consumer_lag(lag: LagDep) -> dict[str, Any]:
+    """Each processor's consumer lag (end minus committed offsets), read from Kafka every few seconds.
+
+    ``{group: {processor, lag, partitions: [{topic, partition, committed, end, lag}]}}``; ``lag`` is
+    null for a group that has committed nothing yet. Changelog topics are not counted.
+    """
+    try:
+        return await lag.snapshot()
+    except LagUnavailableError as exc:
+        raise HTTPException(status_code=503, detail=str(exc), headers={"Retry-After": "5"}) from exc
 
 
 def mount_static(app: FastAPI) -> None:

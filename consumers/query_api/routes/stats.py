@@ -25,7 +25,11 @@ async def order_stats(counts: StateCountsDep) -> dict[str, Any]:
 async def sales_stats(
     sales: SalesDep, orders: OrdersDep, minutes: Annotated[int, Query(ge=1, le=1440)] = 60
 ) -> dict[str, Any]:
-    """Per-minute sales of validated orders (by placed_at) over the last ``minutes``, totals and top skus."""
+    """Per-minute sales of validated orders (by placed_at) over the last ``minutes``, totals and top skus.
+
+    ``revenue_by_currency`` splits the revenue of those orders by their currency; the per-sku figures
+    come from ``sales-per-minute``, which carries no currency (they are sums of minor units).
+    """
     now = now_ms()
     start = now - now % MINUTE_MS - (minutes - 1) * MINUTE_MS
     per_minute: dict[int, dict[str, Any]] = {}
@@ -50,4 +54,11 @@ async def sales_stats(
     ]
     totals = {k: sum(m[k] for m in per_minute.values()) for k in ("orders", "units", "revenue_cents")}
     top = sorted(per_sku.values(), key=lambda s: (-s["revenue_cents"], s["sku"]))[:TOP_SKUS]
-    return {"minutes": minutes, "from": iso(start), "windows": windows, "totals": totals, "top_skus": top}
+    return {
+        "minutes": minutes,
+        "from": iso(start),
+        "windows": windows,
+        "totals": totals,
+        "top_skus": top,
+        "revenue_by_currency": orders.revenue_per_currency(start),
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from consumers.query_api.projections.orders import OrderViews
+from consumers.query_api.projections.orders import FAILURES_KEPT, OrderViews
 from tests.unit.schemas.samples import SAMPLES
 
 
@@ -98,3 +98,43 @@ def test_a_new_version_does_not_repeat_the_order_in_its_customers_list() -> None
     page, after = views.customer_page("c-1", 10, None)
     assert [(v["order_id"], v["state"]) for v in page] == [("o-1", "VALIDATED")]
     assert after is None
+
+
+def failed(order_id: str, version: int, updated_at: int, currency: str = "EUR") -> dict[str, Any]:
+    return {
+        **SAMPLES["Order"],
+        "order_id": order_id,
+        "version": version,
+        "state": "FAILED",
+        "reasons": ["OUT_OF_STOCK:sku-1"],
+        "updated_at": updated_at,
+        "currency": currency,
+    }
+
+
+def test_latest_failures_newest_first_once_each_and_bounded() -> None:
+    views = OrderViews()
+    views.apply("a", failed("a", 2, 1_000))
+    views.apply("b", failed("b", 2, 3_000))
+    views.apply("c", {**order(1, "CREATED"), "order_id": "c"})
+    views.apply("a", failed("a", 3, 5_000))  # a later version of a failed order is not a second failure
+    assert [v["order_id"] for v in views.latest_failures(10)] == ["b", "a"]
+    assert [v["order_id"] for v in views.latest_failures(1)] == ["b"]
+    assert views.latest_failures(10)[1]["version"] == 3
+    for n in range(FAILURES_KEPT + 5):
+        views.apply(f"x{n}", failed(f"x{n}", 2, 10_000 + n))
+    kept = views.latest_failures(1000)
+    assert len(kept) == FAILURES_KEPT
+    assert kept[0]["order_id"] == f"x{FAILURES_KEPT + 4}"
+    assert kept[-1]["order_id"] == "x5"
+
+
+def test_revenue_per_currency_counts_each_validated_order_once() -> None:
+    views = OrderViews()
+    base = {**order(2, "VALIDATED"), "validated_at": 120_500, "placed_at": 120_000}
+    views.apply("e1", {**base, "order_id": "e1", "currency": "EUR", "total_cents": 500})
+    views.apply("e1", {**base, "order_id": "e1", "currency": "EUR", "total_cents": 500, "version": 3})
+    views.apply("u1", {**base, "order_id": "u1", "currency": "USD", "total_cents": 250})
+    views.apply("old", {**base, "order_id": "old", "currency": "USD", "total_cents": 9, "placed_at": 1_000})
+    assert views.revenue_per_currency(120_000) == {"EUR": 500, "USD": 250}
+    assert views.revenue_per_currency(0) == {"EUR": 500, "USD": 259}

@@ -1,0 +1,179 @@
+"""How far each processor's consumer group is behind its input topics, for the dashboard.
+
+The arithmetic (committed + end offsets → lag) is :func:`group_lag`, pure. :class:`LagMonitor`
+asks an :class:`OffsetSource` at most once per interval however many viewers ask it, and
+:class:`KafkaOffsets` is that source over Kafka's admin client and a group-less consumer.
+
+What counts: every partition the group has committed an offset on — its input topics and any
+internal (repartition) topic it consumes, since those are work still to do. Table changelogs
+are not consumed by streams, so a topic named ``*-changelog`` never counts. A partition the group
+has never committed on is not known to Kafka as the group's, so it is not shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+
+from infra.exceptions import ShopStreamError
+from infra.services import SERVICES
+from infra.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+CHANGELOG_SUFFIX = "-changelog"
+
+
+class LagUnavailableError(ShopStreamError):
+    """Kafka did not answer the offsets needed to compute lag."""
+
+
+def processor_groups(topic_prefix: str) -> dict[str, str]:
+    """Consumer group id → processor name, for every Faust processor of ``infra.services``.
+
+    The id is the Faust app id that ``stream_processors.common.app.make_app`` gives each
+    processor, ``<prefix>shopstream-<service>``; query-api may not import the processors.
+    """
+    return {
+        f"{topic_prefix}shopstream-{s.name}": s.name
+        for s in SERVICES
+        if s.module.startswith("stream_processors.")
+    }
+
+
+def group_lag(committed: Mapping[TopicPartition, int], ends: Mapping[TopicPartition, int]) -> dict[str, Any]:
+    """The group's total lag and each partition's: end offset minus committed offset, never below 0.
+
+    Changelog topics are left out; a partition whose end offset is unknown counts 0 (and says so).
+    ``lag`` is None when the group has committed nothing yet (not started, or nothing to read).
+    """
+    partitions = []
+    for tp in sorted(committed, key=lambda tp: (tp.topic, tp.partition)):
+        if tp.topic.endswith(CHANGELOG_SUFFIX):
+            continue
+        end = ends.get(tp)
+        lag = 0 if end is None else max(0, end - committed[tp])
+        partitions.append(
+            {"topic": tp.topic, "partition": tp.partition, "committed": committed[tp], "end": end, "lag": lag}
+        )
+    total = sum(p["lag"] for p in partitions) if partitions else None
+    return {"lag": total, "partitions": partitions}
+
+
+class OffsetSource(Protocol):
+    """Where offsets come from: Kafka in the service, a fake in unit tests."""
+
+    async def committed(self, group: str) -> dict[TopicPartition, int]:
+        """The group's committed offset on every partition it has committed on."""
+        ...
+
+    async def end_offsets(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+        """The next offset to be written on each partition."""
+        ...
+
+
+class LagMonitor:
+    """Lag of every group, refreshed from the source at most once per ``interval_s`` (and cached)."""
+
+    def __init__(
+        self,
+        source: OffsetSource,
+        groups: Mapping[str, str],
+        interval_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._source = source
+        self._groups = dict(groups)
+        self._interval_s = interval_s
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self._at: float | None = None
+        self._snapshot: dict[str, Any] = {}
+        self._error: LagUnavailableError | None = None
+
+    async def snapshot(self) -> dict[str, Any]:
+        """``{group: {processor, lag, partitions}}``; raises :class:`LagUnavailableError` if Kafka failed."""
+        async with self._lock:  # viewers arriving during a refresh wait for it instead of starting one
+            if self._at is None or self._clock() - self._at >= self._interval_s:
+                await self._refresh()
+            if self._error is not None:
+                raise self._error
+            return self._snapshot
+
+    async def _refresh(self) -> None:
+        """One round of reads: each group's committed offsets, then one end-offsets request for all."""
+        self._at = self._clock()
+        try:
+            committed = {group: await self._source.committed(group) for group in self._groups}
+            partitions = {tp for offsets in committed.values() for tp in offsets}
+            ends = await self._source.end_offsets(partitions) if partitions else {}
+        except KafkaError as exc:
+            log.warning("cannot read consumer lag", extra={"error": repr(exc)})
+            self._error = LagUnavailableError(f"Kafka did not answer: {exc!r}")
+            self._error.__cause__ = exc
+            return
+        self._error = None
+        self._snapshot = {
+            group: {"processor": name, **group_lag(committed[group], ends)}
+            for group, name in self._groups.items()
+        }
+
+
+class KafkaOffsets:
+    """Offsets read with Kafka's admin client and a group-less consumer, connected on first use."""
+
+    def __init__(self, kafka: KafkaSettings) -> None:
+        self._kafka = kafka
+        self._admin: AIOKafkaAdminClient | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def committed(self, group: str) -> dict[TopicPartition, int]:
+        """The group's committed offsets (an unknown group has none)."""
+        admin = await self._admin_client()
+        offsets = await admin.list_consumer_group_offsets(group)
+        return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
+
+    async def end_offsets(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+        """The partitions' end offsets (the high watermarks)."""
+        consumer = await self._offsets_consumer()
+        ends: dict[TopicPartition, int] = await consumer.end_offsets(list(partitions))
+        return ends
+
+    async def close(self) -> None:
+        """Close whatever clients were opened."""
+        if self._admin is not None:
+            await self._admin.close()
+            self._admin = None
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None
+
+    async def _admin_client(self) -> AIOKafkaAdminClient:
+        if self._admin is None:
+            admin = AIOKafkaAdminClient(**self._kafka.client_options())
+            try:
+                await admin.start()
+            except BaseException:
+                await admin.close()
+                raise
+            self._admin = admin
+        return self._admin
+
+    async def _offsets_consumer(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            consumer = AIOKafkaConsumer(
+                **self._kafka.client_options(), group_id=None, enable_auto_commit=False
+            )
+            try:
+                await consumer.start()
+            except BaseException:
+                await consumer.stop()
+                raise
+            self._consumer = consumer
+        return self._consumer
