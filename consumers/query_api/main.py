@@ -95,7 +95,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
         app.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(stream.router)
     app.include_router(asyncapi.router)
-    app.include_router(dashboard.router)
+    app.include_router(dashboard.router, responses=ERROR_RESPONSES)
     dashboard.mount_static(app)
     return app
 
