@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
 from infra.topics import partitions_of
 from schemas.clock import now_ms
 from schemas.serdes import Serdes
 from schemas.topics import Topics
 from tests.helpers.kafka import read_records
 from tests.helpers.processes import on_own_topics
-from tests.integration.stream_processors.test_wrong_partition import read_to_end
+from tests.integration.stream_processors.test_wrong_partition import placed, read_to_end
 
 STEM = "held-" + uuid.uuid4().hex[:8]
 HOLD_S = "2"
@@ -42,14 +42,6 @@ def orders_worker(kafka: str, schema_registry: str) -> Iterator[KafkaSettings]:
         yield settings
 
 
-@pytest.fixture
-def serdes(orders_worker: KafkaSettings, registry_settings: RegistrySettings) -> Iterator[Serdes]:
-    """Serdes on the worker's topics, closed after the test."""
-    serdes = Serdes(orders_worker, registry_settings)
-    yield serdes
-    serdes.close()
-
-
 def payment(order_id: str) -> dict[str, Any]:
     """A payment of 300 cents (two units at 150) for ``order_id``."""
     return {
@@ -58,17 +50,6 @@ def payment(order_id: str) -> dict[str, Any]:
         "amount_cents": 300,
         "currency": "EUR",
         "received_at": now_ms(),
-    }
-
-
-def placed(order_id: str) -> dict[str, Any]:
-    """A valid OrderPlaced of one line worth 300 cents."""
-    return {
-        "order_id": order_id,
-        "customer_id": "c-1",
-        "currency": "EUR",
-        "items": [{"sku": "s-1", "quantity": 2, "unit_price_cents": 150}],
-        "placed_at": now_ms(),
     }
 
 

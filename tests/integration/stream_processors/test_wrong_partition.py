@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
 from infra.topics import partitions_of
 from schemas.clock import now_ms
 from schemas.serdes import Serdes
@@ -30,14 +30,6 @@ def orders_worker(kafka: str, schema_registry: str) -> Iterator[KafkaSettings]:
     """The orders processor, alone, on topics of its own; no validation time-out during the test."""
     with on_own_topics(["orders"], kafka, schema_registry, ORDERS_VALIDATION_TIMEOUT_S="3600") as settings:
         yield settings
-
-
-@pytest.fixture
-def serdes(orders_worker: KafkaSettings, registry_settings: RegistrySettings) -> Iterator[Serdes]:
-    """Serdes on the worker's topics, closed after the test."""
-    serdes = Serdes(orders_worker, registry_settings)
-    yield serdes
-    serdes.close()
 
 
 def crc32_partition(key: str, partitions: int) -> int:

@@ -1,0 +1,18 @@
+"""Fixtures shared by the processor tests that run the orders processor alone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from infra.settings import KafkaSettings, RegistrySettings
+from schemas.serdes import Serdes
+
+
+@pytest.fixture
+def serdes(orders_worker: KafkaSettings, registry_settings: RegistrySettings) -> Iterator[Serdes]:
+    """Serdes on the topics of the module's ``orders_worker``, closed after the test."""
+    serdes = Serdes(orders_worker, registry_settings)
+    yield serdes
+    serdes.close()
