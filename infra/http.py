@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI, Path, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from prometheus_fastapi_instrumentator import Instrumentator
+from prometheus_fastapi_instrumentator import Instrumentator, metrics
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,6 +17,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]
 NotReadyReason = Callable[[], str | None]
 ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+# what /metrics reports per route: requests by status class and latency; the instrumentator's default
+# set (four metrics, request and response sizes among them) cost ingest-api 8 % of its throughput
+LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 60.0)
 PathId = Annotated[str, Path(pattern=ID_PATTERN)]  # ids in paths, as SPEC §4 spells them
 
 
@@ -184,9 +187,9 @@ def install_common(
     app.add_exception_handler(HTTPException, unparsable_body)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.include_router(health_router(ready, not_ready_reason))
-    Instrumentator(excluded_handlers=["/metrics", "/healthz"]).instrument(app).expose(
-        app, include_in_schema=False
-    )
+    Instrumentator(excluded_handlers=["/metrics", "/healthz"]).add(
+        metrics.requests(), metrics.latency(buckets=LATENCY_BUCKETS_S)
+    ).instrument(app).expose(app, include_in_schema=False)
 
 
 def from_state(name: str) -> Callable[[Request], Awaitable[Any]]:
