@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,7 +21,7 @@ from consumers.query_api.routes import asyncapi, customers, dashboard, inventory
 from consumers.query_api.settings import QuerySettings
 from consumers.query_api.stream import Broadcaster
 from consumers.query_api.supervisor import Supervisor
-from infra.http import ERROR_RESPONSES, install_common
+from infra.http import ERROR_RESPONSES, freeze_startup_heap, install_common
 from infra.logs import configure_logging
 from schemas.serdes import Serdes
 
@@ -29,7 +30,8 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     """Build the app; the Kafka consumer starts in the lifespan, never at import."""
     settings = settings or QuerySettings()
     hub = Broadcaster()
-    views_store = open_views(settings.store, Path(settings.store_dir) / f"orders-{settings.port}")
+    folder = f"orders-{settings.port}" if settings.workers == 1 else f"orders-{settings.port}-{os.getpid()}"
+    views_store = open_views(settings.store, Path(settings.store_dir) / folder)  # one per worker
     order_views = OrderViews(on_change=lambda view: hub.publish("order", view), store=views_store)
     inventory_views = InventoryViews()
     customer_views = CustomerViews()
@@ -51,6 +53,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.supervisor.start()
+        freeze_startup_heap()
         yield
         await app.state.supervisor.stop()
         await offsets.close()
@@ -100,10 +103,29 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     return app
 
 
+def create_worker_app() -> FastAPI:
+    """The app of one of several uvicorn worker processes: logging set up, then built from the environment."""
+    settings = QuerySettings()
+    configure_logging("query-api", settings.log_level, settings.logs)
+    return create_app(settings)
+
+
 def main() -> None:
-    """Run query-api with uvicorn on the configured address."""
+    """Run query-api with uvicorn on the configured address, in ``workers`` processes sharing the port."""
     import uvicorn
 
     settings = QuerySettings()
     configure_logging("query-api", settings.log_level, settings.logs)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, loop="uvloop")
+    if settings.workers == 1:
+        app = create_app(settings)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, loop="uvloop")
+        return
+    uvicorn.run(
+        "consumers.query_api.main:create_worker_app",
+        factory=True,
+        workers=settings.workers,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        loop="uvloop",
+    )

@@ -15,6 +15,12 @@ class QuerySettings(ServiceSettings):
 
     host: str = "127.0.0.1"
     port: int = 8001
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="uvicorn worker processes sharing the port, each with its own read model",
+    )
     default_timeout_ms: int = Field(default=10_000, ge=0, le=60_000)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     store: Literal["memory", "rocksdb"] = Field(default="memory", description="where order views live")

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from infra.http import ERROR_RESPONSES, UNAVAILABLE_RESPONSE, install_common
+from infra.http import ERROR_RESPONSES, UNAVAILABLE_RESPONSE, freeze_startup_heap, install_common
 from infra.logs import configure_logging
 from producers.ingest_api.auth import OPENAPI_SCHEMES, ApiKeyGuard
 from producers.ingest_api.publisher import EventPublisher, KafkaUnavailable
@@ -48,6 +48,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             log.warning("Kafka unreachable at start; answering 503 until it is back")
         app.state.publisher = publisher
         app.state.serdes = serdes
+        freeze_startup_heap()
         yield
         await publisher.stop()
         serdes.close()
@@ -85,10 +86,29 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     return app
 
 
+def create_worker_app() -> FastAPI:
+    """The app of one of several uvicorn worker processes: logging set up, then built from the environment."""
+    settings = IngestSettings()
+    configure_logging("ingest-api", settings.log_level, settings.logs)
+    return create_app(settings)
+
+
 def main() -> None:
-    """Run ingest-api with uvicorn on the configured address."""
+    """Run ingest-api with uvicorn on the configured address, in ``workers`` processes sharing the port."""
     import uvicorn
 
     settings = IngestSettings()
     configure_logging("ingest-api", settings.log_level, settings.logs)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, loop="uvloop")
+    if settings.workers == 1:
+        app = create_app(settings)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, loop="uvloop")
+        return
+    uvicorn.run(
+        "producers.ingest_api.main:create_worker_app",
+        factory=True,
+        workers=settings.workers,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        loop="uvloop",
+    )

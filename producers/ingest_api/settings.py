@@ -26,6 +26,7 @@ class IngestSettings(ServiceSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes sharing the port")
     query_base_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8001")
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     publish_timeout_s: float = Field(default=10.0, gt=0)
