@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
-from producers.ingest_api.models import CustomerIn, InventoryIn, OrderIn, PaymentIn
+from producers.ingest_api.models import CustomerIn, InventoryIn, PaymentIn
 from schemas.clock import EpochMillis, now_ms
 
 
@@ -29,13 +30,17 @@ def inventory_level(sku: str, body: InventoryIn) -> dict[str, Any]:
     return {"sku": sku, "on_hand": body.on_hand, "updated_at": now()}
 
 
-def order_placed(body: OrderIn, placed_at: EpochMillis) -> dict[str, Any]:
-    """The ``OrderPlaced`` record of a POST, with its id generated if absent."""
+def order_placed(order: Mapping[str, Any], placed_at: EpochMillis) -> dict[str, Any]:
+    """The ``OrderPlaced`` record of a validated order (``OrderIn.model_dump()``), its id generated if absent.
+
+    It takes the dumped order, not the model: a batch is dumped in one call (pydantic-core's
+    serializer), about half the cost of dumping each order's lines one by one.
+    """
     return {
-        "order_id": body.order_id or new_id(),
-        "customer_id": body.customer_id,
-        "currency": body.currency,
-        "items": [line.model_dump() for line in body.items],
+        "order_id": order["order_id"] or new_id(),
+        "customer_id": order["customer_id"],
+        "currency": order["currency"],
+        "items": order["items"],
         "placed_at": placed_at,
     }
 

@@ -44,10 +44,10 @@ from faust.types import EventT, StreamT, TopicT
 
 from infra.metrics import EVENTS_IN, EVENTS_OUT, PROCESSING_SECONDS
 from schemas.exceptions import DecodeError
+from schemas.partitions import partition_of, wrong_partition_reason
 from schemas.serde import AvroSerde
 from schemas.serdes import decode_waiting_for_registry
 from stream_processors.common.dead_letters import DeadLetters, is_transient
-from stream_processors.common.partitions import partition_of, wrong_partition_reason
 from stream_processors.common.settings import ProcessorSettings
 from stream_processors.common.transport import DrainingProducer, LedgerConsumer
 

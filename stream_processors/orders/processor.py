@@ -19,8 +19,8 @@ from typing import Any
 import faust
 
 from schemas.clock import now_ms
+from schemas.partitions import partition_of
 from schemas.topics import Topics
-from stream_processors.common.partitions import partition_of
 from stream_processors.common.runtime import Batch, Input
 from stream_processors.orders import rules
 

@@ -27,9 +27,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from infra.settings import KafkaSettings, RegistrySettings
 from schemas.clock import now_ms
+from schemas.partitions import partition_of
 from schemas.serdes import Serdes
 from schemas.topics import Topics, TopicSpec
-from stream_processors.common.partitions import partition_of
 from tests.helpers.processes import on_own_topics, own_topics, running, service
 
 TIMEOUT_S = 5  # ORDERS_VALIDATION_TIMEOUT_S: a small fraction of the time the burst takes to drain

@@ -12,9 +12,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from infra.settings import KafkaSettings, RegistrySettings
 from infra.topics import partitions_of
+from schemas.partitions import partition_of
 from schemas.serdes import Serdes
 from schemas.topics import Topics, TopicSpec
-from stream_processors.common.partitions import partition_of
 from tests.helpers.processes import on_own_topics
 
 T0 = 1_795_867_200_000  # 2026-11-28T12:00:00Z

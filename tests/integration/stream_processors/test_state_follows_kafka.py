@@ -23,8 +23,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from infra.settings import KafkaSettings, RegistrySettings
 from infra.topics import ensure_named, partitions_of
 from schemas.clock import now_ms
+from schemas.partitions import partition_of
 from schemas.topics import Topics
-from stream_processors.common.partitions import partition_of
 from tests.helpers.processes import Running, own_topics, running, service
 from tests.integration.stream_processors.test_checks import PASS, open_shop, uid
 

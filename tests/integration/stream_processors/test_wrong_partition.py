@@ -15,9 +15,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from infra.settings import KafkaSettings
 from infra.topics import partitions_of
 from schemas.clock import now_ms
+from schemas.partitions import partition_of
 from schemas.serdes import Serdes
 from schemas.topics import Topics
-from stream_processors.common.partitions import partition_of
 from tests.helpers.kafka import read_records
 from tests.helpers.processes import on_own_topics
 

@@ -26,9 +26,9 @@ from faust.types.tuples import ConsumerMessage
 from prometheus_client import REGISTRY
 
 from schemas import store
+from schemas.partitions import partition_of
 from schemas.serde import AvroSerde, SingleObjectFraming
 from stream_processors.common import runtime
-from stream_processors.common.partitions import partition_of
 from stream_processors.common.runtime import NEEDS_REFERENCE, Batch, BatchRunner, Input, Verdict
 from stream_processors.common.settings import ProcessorSettings
 
