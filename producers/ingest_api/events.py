@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
-from producers.ingest_api.models import CustomerIn, InventoryIn, PaymentIn
+from producers.ingest_api.models import CustomerIn, InventoryIn, OrderIn, PaymentIn
 from schemas.clock import EpochMillis, now_ms
 
 
@@ -30,14 +29,10 @@ def inventory_level(sku: str, body: InventoryIn) -> dict[str, Any]:
     return {"sku": sku, "on_hand": body.on_hand, "updated_at": now()}
 
 
-def order_placed(order: Mapping[str, Any], placed_at: EpochMillis) -> dict[str, Any]:
-    """The ``OrderPlaced`` record of a validated order (``OrderIn.model_dump()``), its id generated if absent.
-
-    It takes the dumped order, not the model: a batch is dumped in one call (pydantic-core's
-    serializer), about half the cost of dumping each order's lines one by one.
-    """
+def order_placed(order: OrderIn, placed_at: EpochMillis) -> dict[str, Any]:
+    """The ``OrderPlaced`` record of a validated order, with its id generated if absent."""
     return {
-        "order_id": order["order_id"] or new_id(),
+        "order_id": order.get("order_id") or new_id(),
         "customer_id": order["customer_id"],
         "currency": order["currency"],
         "items": order["items"],

@@ -23,7 +23,7 @@ async def place_order(
     body: OrderIn, response: Response, publisher: PublisherDep, settings: SettingsDep
 ) -> OrderAccepted:
     """Place an order; ``Location`` points at its view in query-api."""
-    record = events.order_placed(body.model_dump(), events.now())
+    record = events.order_placed(body, events.now())
     await publisher.publish(Topics.ORDER_REQUESTS, record["order_id"], record)
     response.headers["Location"] = (
         f"{str(settings.query_base_url).rstrip('/')}/v1/orders/{record['order_id']}"
@@ -35,7 +35,7 @@ async def place_order(
 async def place_orders(body: OrdersBatchIn, publisher: PublisherDep) -> OrdersAccepted:
     """Place up to 1000 orders at once; 202 only when every one is durably in Kafka."""
     placed_at = events.now()
-    records = [events.order_placed(order, placed_at) for order in body.model_dump()["orders"]]
+    records = [events.order_placed(order, placed_at) for order in body["orders"]]
     await publisher.publish_many(Topics.ORDER_REQUESTS, [(r["order_id"], r) for r in records])
     return OrdersAccepted(order_ids=[r["order_id"] for r in records])
 
