@@ -15,7 +15,7 @@ KUSTOMIZE := .local/bin/kustomize
 KUSTOMIZE_STAMP := .local/bin/.kustomize-$(KUSTOMIZE_VERSION)
 ASYNCAPI_LIBS := infra/asyncapi/node_modules/.installed
 
-.PHONY: up test hostile faults bench soak setup setup-dev local-infra deploy-tools k8s-generate deploy-test browser lint format unit e2e kafka-start kafka-stop cluster-start cluster-stop clean
+.PHONY: up test hostile faults bench soak setup setup-dev local-infra deploy-tools k8s-generate deploy-test browser load-generator lint format unit e2e kafka-start kafka-stop cluster-start cluster-stop clean
 
 $(RUNTIME): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -70,7 +70,7 @@ up: setup
 	$(PY) -m infra.up
 
 ## test: lint, then the whole suite (unit, integration, e2e, browser, reliability with faults) against a real broker
-test: setup-dev browser lint
+test: setup-dev browser load-generator lint
 	$(PY) -m pytest --durations=15
 
 ## faults: the broker-fault (3-node cluster) and worker-fault tests alone (about 7 minutes)
@@ -87,8 +87,14 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) || \
 	  echo "could not install chromium: the browser test will be skipped and say why"
 
+## load-generator: wrk, the native HTTP load generator of the bench (Debian's package; needs root and apt)
+load-generator:
+	@command -v wrk >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) || \
+	  echo "could not install wrk: make bench cannot measure HTTP, and its test will be skipped and say why"
+
 ## bench: every figure beside its anchor, same run (bench/results/latest.{json,md} and PNG plots)
-bench: setup-dev
+bench: setup-dev load-generator
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) -m bench
 

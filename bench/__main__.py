@@ -1,7 +1,8 @@
 """``make bench``: every figure beside its anchor, measured in the same run, written to bench/results/.
 
-Sections run one after another on the local broker: serde, broker anchors, a whole system for
-ingestion, query and end-to-end latency (RSS sampled at rest and under load), then processing
+Sections run one after another on the local broker: serde, broker anchors, whole systems for
+ingestion and query (wrk, ``bench.wrk``, with one and two uvicorn workers) and end-to-end
+latency (RSS sampled at rest and under load), then processing
 throughput against a raw aiokafka loop and Quix Streams, and a burst of orders through ``:batch``
 (``bench.burst``: all decided by the checks, none by the time-out). Last, steady load
 (``bench.steady``): CPU and Kafka requests per order and POST→VALIDATED latency at 20 and 100
@@ -21,36 +22,62 @@ from infra import local_kafka, local_registry
 from tests.e2e.systems import PROCESSORS, start_system
 
 log = logging.getLogger("bench")
+INGEST_WORKERS = (1, 2)  # ingest-api measured with one uvicorn worker, then two on the same port
 
 
 def system_figures(
     bootstrap: str, registry: str, runs: int, quick: bool
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Ingestion, query and latency figures, with RSS at rest and peak under load.
+    """Ingestion, query and latency figures with wrk, with RSS at rest and peak under load.
 
-    Ingestion runs against ingest-api alone (with query-api): saturating it writes far more orders
-    than the processors drain, and that backlog would sit in front of every later figure. Query and
-    latency run on a second, fresh system with every processor.
+    Ingestion runs against ingest-api alone (with query-api), once with one uvicorn worker and once
+    with two: saturating it writes far more orders than the processors drain, and that backlog
+    would sit in front of every later figure. Query and latency run on a fresh system with every
+    processor; query again with two query-api workers, each holding its own read model.
     """
     from bench import ingest, query
+    from bench.anchors.starlette_app import StarletteAnchor
 
     figures: list[dict[str, Any]] = []
-    with start_system(bootstrap, registry, [], "bench-ingest-") as started:
-        pids = {name: r.proc.pid for name, r in started.items()}
-        with resources.PeakSampler(pids) as ingest_sampler:
-            figures += [dict(f) for f in ingest.run(started["ingest-api"].url, runs)]
-    with start_system(bootstrap, registry, PROCESSORS, "bench-") as started:
-        pids = {name: r.proc.pid for name, r in started.items()}
-        pids["kafka broker"] = resources.broker_pid()
-        time.sleep(3)
-        at_rest = resources.snapshot(pids)
-        ingest_url, query_url = started["ingest-api"].url, started["query-api"].url
-        with resources.PeakSampler(pids) as sampler:
-            figures += [dict(f) for f in query.run(ingest_url, query_url, runs)]
-            rates = latency.RATES[:2] if quick else latency.RATES
-            figures += latency.run(ingest_url, query_url, rates=rates, seconds=5 if quick else 10, runs=runs)
-    peaks = {**sampler.peaks, "ingest-api (ingestion at saturation)": ingest_sampler.peaks["ingest-api"]}
-    rss = {"at_rest_mib": at_rest, "peak_under_load_mib": peaks}
+    peaks: dict[str, float] = {}
+    rss: dict[str, Any] = {}
+    seconds = 5.0 if quick else ingest.SECONDS
+    with StarletteAnchor() as anchor:
+        figures += [dict(f) for f in ingest.anchor_figures(anchor.url, runs, seconds)]
+        for workers in INGEST_WORKERS:
+            with start_system(
+                bootstrap, registry, [], "bench-ingest-", INGEST_WORKERS=str(workers)
+            ) as started:
+                pids = {"ingest-api": started["ingest-api"].proc.pid}
+                with resources.PeakSampler(pids) as sampler:
+                    figures += [
+                        dict(f) for f in ingest.run(started["ingest-api"].url, workers, runs, seconds)
+                    ]
+                peaks[f"ingest-api, {workers} worker(s), ingestion at saturation"] = sampler.peaks[
+                    "ingest-api"
+                ]
+        with start_system(bootstrap, registry, PROCESSORS, "bench-") as started:
+            pids = {name: r.proc.pid for name, r in started.items()}
+            pids["kafka broker"] = resources.broker_pid()
+            time.sleep(3)
+            rss["at_rest_mib"] = resources.snapshot(pids)
+            ingest_url, query_url = started["ingest-api"].url, started["query-api"].url
+            with resources.PeakSampler(pids) as sampler:
+                figures += [dict(f) for f in query.run(ingest_url, query_url, 1, anchor.url, runs, seconds)]
+                rates = latency.RATES[:2] if quick else latency.RATES
+                figures += latency.run(
+                    ingest_url, query_url, rates=rates, seconds=5 if quick else 10, runs=runs
+                )
+            peaks.update(sampler.peaks)
+    with start_system(bootstrap, registry, PROCESSORS, "bench-q2-", QUERY_WORKERS="2") as started:
+        query_api = started["query-api"]
+        figures += [
+            dict(f) for f in query.run(started["ingest-api"].url, query_api.url, 2, None, runs, seconds)
+        ]
+        rss["query-api with 2 workers, per process (supervisor first)"] = [
+            round(m, 1) for m in resources.worker_rss_mib(query_api.proc.pid)
+        ]
+    rss["peak_under_load_mib"] = peaks
     return figures, rss
 
 

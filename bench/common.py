@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import json
 import os
 import platform
 import re
 import socket
 import statistics
 import subprocess
-import sys
-import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any, NotRequired, TypedDict, TypeVar
-
-import httpx
 
 from infra.local_kafka.layout import lib_dir
 from infra.local_kafka.node import java_executable
@@ -98,16 +93,6 @@ def run_command(argv: Sequence[str], timeout_s: float, env: dict[str, str] | Non
     if done.returncode != 0:
         raise CommandFailed(f"{' '.join(argv)} exited {done.returncode}:\n{done.stderr[-3000:]}")
     return done.stdout
-
-
-def run_json(module: str, args: Sequence[str], timeout_s: float) -> dict[str, Any]:
-    """Run ``python -m module args`` in its own process and parse the last line it prints as JSON."""
-    out = run_command([sys.executable, "-m", module, *args], timeout_s)
-    lines = [line for line in out.splitlines() if line.strip()]
-    if not lines:
-        raise CommandFailed(f"{module} printed nothing")
-    result: dict[str, Any] = json.loads(lines[-1])
-    return result
 
 
 def java_tool(main_class: str, *args: str, heap: str = "-Xmx512m") -> list[str]:
@@ -200,80 +185,6 @@ def encoded_order_size() -> int:
     out = BytesIO()
     schemaless_writer(out, store.load("OrderPlaced").parsed_plain, record)
     return len(out.getvalue()) + 5
-
-
-class LoadResult(TypedDict):
-    """What a closed-loop load generator measured: requests sent and answered, latencies in ms."""
-
-    seconds: float
-    requests: int
-    ok: int
-    errors: int
-    requests_per_s: float
-    ok_per_s: float
-    p50_ms: float
-    p99_ms: float
-    statuses: dict[str, int]
-
-
-async def closed_loop(
-    send: Callable[[httpx.AsyncClient, int, int], Awaitable[httpx.Response]],
-    base_url: str,
-    seconds: float,
-    concurrency: int,
-    max_requests: int,
-    ok_status: int,
-) -> LoadResult:
-    """``concurrency`` clients each send one request after another until ``seconds`` or ``max_requests``.
-
-    ``send(client, worker, i)`` makes the i-th request of a worker; a response of ``ok_status`` counts
-    as ok. Bounded in time and count: it stops by itself.
-    """
-    latencies: list[float] = []
-    statuses: dict[str, int] = {}
-    sent = 0
-    # one client (one keep-alive connection) per worker: a shared pool slows down badly under concurrency
-    clients = [
-        httpx.AsyncClient(base_url=base_url, timeout=30, limits=httpx.Limits(max_connections=1))
-        for _ in range(concurrency)
-    ]
-    start = time.perf_counter()
-    deadline = start + seconds
-
-    async def worker(w: int) -> None:
-        nonlocal sent
-        i = 0
-        client = clients[w]
-        while time.perf_counter() < deadline and sent < max_requests:
-            sent += 1
-            t0 = time.perf_counter()
-            try:
-                response = await send(client, w, i)
-                key = str(response.status_code)
-            except httpx.HTTPError as exc:
-                key = type(exc).__name__
-            latencies.append((time.perf_counter() - t0) * 1000)
-            statuses[key] = statuses.get(key, 0) + 1
-            i += 1
-
-    try:
-        await asyncio.gather(*(worker(w) for w in range(concurrency)))
-        elapsed = time.perf_counter() - start
-    finally:
-        for client in clients:
-            await client.aclose()
-    ok = statuses.get(str(ok_status), 0)
-    return LoadResult(
-        seconds=round(elapsed, 3),
-        requests=len(latencies),
-        ok=ok,
-        errors=len(latencies) - ok,
-        requests_per_s=round(len(latencies) / elapsed, 1),
-        ok_per_s=round(ok / elapsed, 1),
-        p50_ms=round(percentile(latencies, 50), 3),
-        p99_ms=round(percentile(latencies, 99), 3),
-        statuses=statuses,
-    )
 
 
 def run_loop(main: Coroutine[Any, Any, T]) -> T:

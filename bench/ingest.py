@@ -1,132 +1,142 @@
-"""Ingestion at saturation: POST /v1/orders and POST /v1/orders:batch, load from a separate process.
+"""Ingestion at saturation with wrk: POST /v1/orders and POST /v1/orders:batch, beside their anchors.
 
-``python -m bench.ingest --url http://127.0.0.1:8000 --mode single|batch --seconds N --concurrency C``
-is the load generator (asyncio + httpx, closed loop, bounded in time and count); it prints one JSON
-line: accepted orders/s, requests/s, p50/p99 latency per request. ``run()`` starts it as a separate
-process, once as a warm-up and then ``runs`` times, and reports medians beside ProducerPerformance.
+For one ingest-api (``workers`` uvicorn processes on one port) each round runs, after a warm-up:
+the same service's ``/healthz`` (the framework floor in that process), ``POST /v1/orders`` at 32
+connections (every request a new order, ``bench/wrk/post_order.lua``), and ``POST /v1/orders:batch``
+of 500 orders at 8 connections (``post_batch.lua``), whose orders/s are set beside Kafka's
+ProducerPerformance records/s for the same record size, acks=all (``bench.broker``). Only 202
+answers count; every 202 means the orders were acknowledged by Kafka (acks=all).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 import uuid
 from typing import Any
 
-import httpx
-import orjson
+from bench import broker, wrk
+from bench.common import Figure, figure, median_of
 
-from bench import broker
-from bench.common import Figure, LoadResult, bench_order, closed_loop, figure, run_json, run_loop
-
-SINGLE_CONCURRENCY = 64
-BATCH_CONCURRENCY = 8
+SINGLE_CONNECTIONS = 32
+BATCH_CONNECTIONS = 8
 BATCH_SIZE = 500
 SECONDS = 10.0
 WARMUP_SECONDS = 3.0
-MAX_REQUESTS = 1_000_000
-CUSTOMERS = 1000
-JSON = {"content-type": "application/json"}
 
 
-async def generate(
-    url: str, mode: str, seconds: float, concurrency: int, batch_size: int, max_requests: int
-) -> dict[str, Any]:
-    """One closed-loop load on ingest-api; accepted orders/s counts every order of a 202 answer."""
-    run = uuid.uuid4().hex[:8]
+def _tag() -> str:
+    """A run tag that makes every order id of a wrk run new."""
+    return uuid.uuid4().hex[:8]
 
-    def order(w: int, i: int, j: int = 0) -> dict[str, Any]:
-        return bench_order(f"b-{run}-{w}-{i}-{j}", f"bench-c-{(w * 7919 + i + j) % CUSTOMERS}")
 
-    async def single(client: httpx.AsyncClient, w: int, i: int) -> httpx.Response:
-        return await client.post("/v1/orders", content=orjson.dumps(order(w, i)), headers=JSON)
-
-    async def batch(client: httpx.AsyncClient, w: int, i: int) -> httpx.Response:
-        body = {"orders": [order(w, i, j) for j in range(batch_size)]}
-        return await client.post("/v1/orders:batch", content=orjson.dumps(body), headers=JSON)
-
-    per_request = 1 if mode == "single" else batch_size
-    result: LoadResult = await closed_loop(
-        single if mode == "single" else batch, url, seconds, concurrency, max_requests, 202
+def single(url: str, seconds: float) -> wrk.WrkResult:
+    """POST /v1/orders, one new three-line order per request, 32 connections."""
+    return wrk.load(
+        url, "post_order.lua", [_tag()], connections=SINGLE_CONNECTIONS, seconds=seconds, ok_status=202
     )
-    return {
-        "mode": mode,
-        "concurrency": concurrency,
-        "orders_per_request": per_request,
-        "accepted_orders_per_s": round(result["ok_per_s"] * per_request, 1),
-        **result,
-    }
 
 
-def load(
-    url: str, mode: str, seconds: float, concurrency: int, batch_size: int = BATCH_SIZE
-) -> dict[str, Any]:
-    """Run the generator as its own process and return what it printed."""
-    args = ["--url", url, "--mode", mode, "--seconds", str(seconds), "--concurrency", str(concurrency)]
-    args += ["--batch-size", str(batch_size)]
-    return run_json("bench.ingest", args, timeout_s=seconds + 90)
+def batch(url: str, seconds: float) -> wrk.WrkResult:
+    """POST /v1/orders:batch of 500 new orders per request, 8 connections."""
+    return wrk.load(
+        url,
+        "post_batch.lua",
+        [_tag(), str(BATCH_SIZE)],
+        connections=BATCH_CONNECTIONS,
+        seconds=seconds,
+        ok_status=202,
+    )
+
+
+def healthz(url: str, seconds: float, connections: int = SINGLE_CONNECTIONS) -> wrk.WrkResult:
+    """GET /healthz of the service under test: the same process's trivial endpoint."""
+    return wrk.load(
+        url, "get_path.lua", ["/healthz"], connections=connections, seconds=seconds, ok_status=200
+    )
+
+
+def detail(results: list[wrk.WrkResult]) -> list[dict[str, Any]]:
+    """What the table's detail keeps of each run."""
+    keys = ("requests", "ok", "statuses", "socket_errors", "p50_ms", "p99_ms", "seconds")
+    return [{k: r[k] for k in keys} for r in results]  # type: ignore[literal-required]
 
 
 def run(
     ingest_url: str,
+    workers: int,
     runs: int = 3,
     seconds: float = SECONDS,
     anchor_records_per_s: float | None = None,
 ) -> list[Figure]:
-    """Single and batch POSTs at saturation: medians of ``runs`` after a warm-up.
+    """Healthz, single and batch POSTs at saturation on one ingest-api: medians of ``runs`` rounds.
 
-    The ratio is to ProducerPerformance's records/s: ``anchor_records_per_s``, else the one
+    The batch ratio is to ProducerPerformance's records/s: ``anchor_records_per_s``, else the one
     ``bench.broker.run`` measured last in this process, else none.
     """
+    where = f"{workers} uvicorn worker{'s' if workers > 1 else ''}"
+    healthz(ingest_url, WARMUP_SECONDS)
+    single(ingest_url, WARMUP_SECONDS)
+    batch(ingest_url, WARMUP_SECONDS)
+    floors, singles, batches = [], [], []
+    for _ in range(runs):  # interleaved, so drifting background load hits all three alike
+        floors.append(healthz(ingest_url, seconds))
+        singles.append(single(ingest_url, seconds))
+        batches.append(batch(ingest_url, seconds))
+    floor = median_of([r["ok_per_s"] for r in floors])
     anchor = anchor_records_per_s or broker.LAST_RECORDS_PER_S
-    anchor_name = f"Kafka ProducerPerformance {anchor:,.0f} records/s" if anchor else None
-    figures: list[Figure] = []
-    for mode, concurrency in (("single", SINGLE_CONCURRENCY), ("batch", BATCH_CONCURRENCY)):
-        load(ingest_url, mode, WARMUP_SECONDS, concurrency)
-        results = [load(ingest_url, mode, seconds, concurrency) for _ in range(runs)]
-        detail = [
-            {k: r[k] for k in ("requests", "ok", "errors", "requests_per_s", "statuses", "seconds")}
-            for r in results
-        ]
-        what = "POST /v1/orders" if mode == "single" else f"POST /v1/orders:batch of {BATCH_SIZE}"
-        where = f"{concurrency} concurrent clients"
-        figures.append(
-            figure(
-                f"ingestion {what}, accepted orders/s ({where})",
-                [r["accepted_orders_per_s"] for r in results],
-                "orders/s",
-                anchor=anchor_name,
-                anchor_value=anchor,
-                detail=detail,
-            )
-        )
-        for key in ("p50_ms", "p99_ms"):
-            figures.append(
-                figure(
-                    f"ingestion {what} latency {key[:3]} per request ({where})",
-                    [r[key] for r in results],
-                    "ms",
-                )
-            )
-    return figures
+    single_name = f"ingestion POST /v1/orders, {SINGLE_CONNECTIONS} connections, {where}"
+    batch_name = f"ingestion POST /v1/orders:batch of {BATCH_SIZE}, {BATCH_CONNECTIONS} connections, {where}"
+    return [
+        figure(
+            f"ingestion GET /healthz, {SINGLE_CONNECTIONS} connections, {where} (the floor)",
+            [r["ok_per_s"] for r in floors],
+            "requests/s",
+            detail=detail(floors),
+        ),
+        figure(
+            f"{single_name}: accepted orders/s",
+            [r["ok_per_s"] for r in singles],
+            "orders/s",
+            anchor=f"its own /healthz {floor:,.0f} req/s",
+            anchor_value=floor,
+            detail=detail(singles),
+        ),
+        figure(f"{single_name}: latency p50", [r["p50_ms"] for r in singles], "ms"),
+        figure(f"{single_name}: latency p99", [r["p99_ms"] for r in singles], "ms"),
+        figure(
+            f"{batch_name}: accepted orders/s",
+            [r["ok_per_s"] * BATCH_SIZE for r in batches],
+            "orders/s",
+            anchor=f"Kafka ProducerPerformance {anchor:,.0f} records/s" if anchor else None,
+            anchor_value=anchor,
+            detail=detail(batches),
+        ),
+        figure(f"{batch_name}: latency p99 per request", [r["p99_ms"] for r in batches], "ms"),
+    ]
 
 
-def main() -> None:
-    """The load generator: one run, one JSON line on stdout."""
-    parser = argparse.ArgumentParser(prog="python -m bench.ingest")
-    parser.add_argument("--url", required=True, help="ingest-api base URL (loopback)")
-    parser.add_argument("--mode", choices=["single", "batch"], default="single")
-    parser.add_argument("--seconds", type=float, default=SECONDS)
-    parser.add_argument("--concurrency", type=int, default=SINGLE_CONCURRENCY)
-    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
-    parser.add_argument("--max-requests", type=int, default=MAX_REQUESTS)
-    args = parser.parse_args()
-    result = run_loop(
-        generate(args.url, args.mode, args.seconds, args.concurrency, args.batch_size, args.max_requests)
+def anchor_figures(anchor_url: str, runs: int = 3, seconds: float = SECONDS) -> list[Figure]:
+    """The minimal Starlette app's POST (reads the body, answers 202): the framework's own ceiling."""
+    wrk.load(
+        anchor_url,
+        "post_order.lua",
+        [_tag()],
+        connections=SINGLE_CONNECTIONS,
+        seconds=WARMUP_SECONDS,
+        ok_status=202,
     )
-    sys.stdout.write(json.dumps(result) + "\n")
-
-
-if __name__ == "__main__":
-    main()
+    results = [
+        wrk.load(
+            anchor_url,
+            "post_order.lua",
+            [_tag()],
+            connections=SINGLE_CONNECTIONS,
+            seconds=seconds,
+            ok_status=202,
+        )
+        for _ in range(runs)
+    ]
+    name = f"anchor: minimal Starlette POST /v1/orders, {SINGLE_CONNECTIONS} connections, one process"
+    return [
+        figure(name, [r["ok_per_s"] for r in results], "requests/s", detail=detail(results)),
+        figure(f"{name}: latency p99", [r["p99_ms"] for r in results], "ms"),
+    ]

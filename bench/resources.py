@@ -36,11 +36,24 @@ class CpuMeter:
 
 
 def rss_mib(pid: int) -> float:
-    """Resident set size of a process in MiB (0 if it is gone)."""
+    """Resident set size of a process and its children (uvicorn's workers) in MiB (0 if it is gone)."""
+    return sum(worker_rss_mib(pid))
+
+
+def worker_rss_mib(pid: int) -> list[float]:
+    """Resident set size in MiB of a process and of each of its children, that one first."""
     try:
-        return float(psutil.Process(pid).memory_info().rss) / 2**20
+        parent = psutil.Process(pid)
+        processes = [parent, *parent.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0.0
+        return [0.0]
+    sizes = []
+    for process in processes:
+        try:
+            sizes.append(float(process.memory_info().rss) / 2**20)
+        except psutil.NoSuchProcess:
+            sizes.append(0.0)
+    return sizes
 
 
 def snapshot(pids: dict[str, int]) -> dict[str, float]:
