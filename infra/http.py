@@ -203,17 +203,3 @@ def freeze_startup_heap() -> None:
     """
     gc.collect()
     gc.freeze()
-
-
-def from_state(name: str) -> Callable[[Request], Awaitable[Any]]:
-    """A dependency returning ``app.state.<name>`` (what the lifespan or factory put there).
-
-    It is a coroutine function on purpose: FastAPI runs a plain ``def`` dependency in its thread
-    pool, a thread hop per dependency per request (a seventh of ingest-api's CPU under load).
-    """
-
-    async def get(request: Request) -> Any:
-        return getattr(request.app.state, name)
-
-    get.__name__ = f"get_{name}"
-    return get

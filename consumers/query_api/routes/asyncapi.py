@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import orjson
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Request, Response
 
+from consumers.query_api import deps
 from consumers.query_api.settings import QuerySettings
-from infra.http import from_state
 from schemas.asyncapi import Cluster, document
 
 router = APIRouter(tags=["contract"])
-DocumentDep = Annotated[bytes, Depends(from_state("asyncapi"))]
 
 
 def build(settings: QuerySettings) -> bytes:
@@ -31,6 +28,6 @@ def build(settings: QuerySettings) -> bytes:
 
 
 @router.get("/asyncapi.json")
-async def asyncapi(encoded: DocumentDep) -> Response:
+async def asyncapi(request: Request) -> Response:
     """The AsyncAPI 3.0 document: every topic, its Avro records, and which service sends or receives it."""
-    return Response(encoded, media_type="application/json")
+    return Response(deps.asyncapi_document(request), media_type="application/json")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 
-from consumers.query_api.deps import CustomersDep, NotificationsDep, OrdersDep
+from consumers.query_api import deps
 from consumers.query_api.models import CustomerOrdersOut, CustomerOut, NotificationsOut
 from infra.http import PathId, not_found
 
@@ -15,9 +15,9 @@ router = APIRouter(prefix="/v1/customers", tags=["customers"])
 
 
 @router.get("/{customer_id}", responses=not_found("customer"))
-async def get_customer(customer_id: PathId, customers: CustomersDep) -> CustomerOut:
+async def get_customer(customer_id: PathId, request: Request) -> CustomerOut:
     """The customer as last set."""
-    view = customers.get(customer_id)
+    view = deps.customers(request).get(customer_id)
     if view is None:
         raise HTTPException(status_code=404, detail=f"customer {customer_id} not found")
     return CustomerOut.model_validate(view)
@@ -26,14 +26,14 @@ async def get_customer(customer_id: PathId, customers: CustomersDep) -> Customer
 @router.get("/{customer_id}/notifications", responses=not_found("customer"))
 async def get_notifications(
     customer_id: PathId,
-    customers: CustomersDep,
-    notifications: NotificationsDep,
+    request: Request,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> NotificationsOut:
     """The customer's notifications, newest first."""
-    if customers.get(customer_id) is None:
+    if deps.customers(request).get(customer_id) is None:
         raise HTTPException(status_code=404, detail=f"customer {customer_id} not found")
-    return NotificationsOut.model_validate({"notifications": notifications.newest(customer_id, limit)})
+    newest = deps.notifications(request).newest(customer_id, limit)
+    return NotificationsOut.model_validate({"notifications": newest})
 
 
 def decode_cursor(cursor: str) -> tuple[int, str]:
@@ -55,15 +55,14 @@ def encode_cursor(position: tuple[int, str]) -> str:
 @router.get("/{customer_id}/orders", responses=not_found("customer"))
 async def get_customer_orders(
     customer_id: PathId,
-    customers: CustomersDep,
-    orders: OrdersDep,
+    request: Request,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> CustomerOrdersOut:
     """The customer's orders, newest first; pass ``next_cursor`` back as ``cursor`` for the next page."""
     after = decode_cursor(cursor) if cursor else None
-    if customers.get(customer_id) is None:
+    if deps.customers(request).get(customer_id) is None:
         raise HTTPException(status_code=404, detail=f"customer {customer_id} not found")
-    page, position = orders.customer_page(customer_id, limit, after)
+    page, position = deps.orders(request).customer_page(customer_id, limit, after)
     next_cursor = encode_cursor(position) if position else None
     return CustomerOrdersOut.model_validate({"orders": page, "next_cursor": next_cursor})

@@ -10,11 +10,11 @@ import logging
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from consumers.query_api.deps import LagDep, OrdersDep
+from consumers.query_api import deps
 from consumers.query_api.lag import LagUnavailableError
 
 log = logging.getLogger(__name__)
@@ -33,21 +33,21 @@ async def dashboard() -> FileResponse:
 
 @router.get("/dashboard/failures")
 async def latest_failures(
-    orders: OrdersDep, limit: Annotated[int, Query(ge=1, le=100)] = 15
+    request: Request, limit: Annotated[int, Query(ge=1, le=100)] = 15
 ) -> dict[str, list[dict[str, Any]]]:
     """The most recently failed orders (order views), newest first: the dashboard's list on load."""
-    return {"orders": orders.latest_failures(limit)}
+    return {"orders": deps.orders(request).latest_failures(limit)}
 
 
 @router.get("/dashboard/lag", responses={503: {"description": "Kafka did not answer"}})
-async def consumer_lag(lag: LagDep) -> dict[str, Any]:
+async def consumer_lag(request: Request) -> dict[str, Any]:
     """Each processor's consumer lag (end minus committed offsets), read from Kafka every few seconds.
 
     ``{group: {processor, lag, partitions: [{topic, partition, committed, end, lag}]}}``; ``lag`` is
     null for a group that has committed nothing yet. Changelog topics are not counted.
     """
     try:
-        return await lag.snapshot()
+        return await deps.lag(request).snapshot()
     except LagUnavailableError as exc:
         raise HTTPException(status_code=503, detail=str(exc), headers={"Retry-After": "5"}) from exc
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 
-from consumers.query_api.deps import InventoryDep
+from consumers.query_api import deps
 from consumers.query_api.models import InventoryOut
 from infra.http import PathId, not_found
 
@@ -12,9 +12,9 @@ router = APIRouter(prefix="/v1/inventory", tags=["inventory"])
 
 
 @router.get("/{sku}", responses=not_found("sku"))
-async def get_inventory(sku: PathId, inventory: InventoryDep) -> InventoryOut:
+async def get_inventory(sku: PathId, request: Request) -> InventoryOut:
     """On hand, reserved and available units of a sku."""
-    view = inventory.get(sku)
+    view = deps.inventory(request).get(sku)
     if view is None:
         raise HTTPException(status_code=404, detail=f"sku {sku} not found")
     return InventoryOut.model_validate(view)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from consumers.query_api.deps import OrdersDep, SettingsDep
+from consumers.query_api import deps
 from consumers.query_api.models import OrderView
 from infra.http import PathId, not_found
 
@@ -34,18 +34,17 @@ def parse_states(wait_for: str) -> frozenset[str]:
 @router.get("/{order_id}", response_model=OrderView, responses=not_found("order"))
 async def get_order(
     order_id: PathId,
-    orders: OrdersDep,
-    settings: SettingsDep,
+    request: Request,
     wait_for: Annotated[str | None, Query(pattern=WAIT_FOR_PATTERN, max_length=200)] = None,
     timeout_ms: Annotated[int | None, Query(ge=0, le=60_000)] = None,
 ) -> Response:
     """The order's current view; with ``wait_for``, waits until it reaches one of those states."""
     if wait_for is None:
-        view = orders.get(order_id)
+        view = deps.orders(request).get(order_id)
     else:
         states = parse_states(wait_for)
-        wait_ms = settings.default_timeout_ms if timeout_ms is None else timeout_ms
-        view = await orders.wait_for(order_id, states, wait_ms / 1000)
+        wait_ms = deps.settings(request).default_timeout_ms if timeout_ms is None else timeout_ms
+        view = await deps.orders(request).wait_for(order_id, states, wait_ms / 1000)
     if view is None:
         raise HTTPException(status_code=404, detail=f"order {order_id} not found")
     return Response(orjson.dumps(view), media_type="application/json")

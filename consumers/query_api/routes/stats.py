@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
-from consumers.query_api.deps import OrdersDep, SalesDep, StateCountsDep
+from consumers.query_api import deps
+from consumers.query_api.projections.orders import OrderViews
+from consumers.query_api.projections.stats import SalesWindows, StateCounts
 from schemas.clock import iso, now_ms
 
 router = APIRouter(prefix="/v1/stats", tags=["stats"])
@@ -15,21 +17,29 @@ TOP_SKUS = 5
 
 
 @router.get("/orders")
-async def order_stats(counts: StateCountsDep) -> dict[str, Any]:
+async def order_stats(request: Request) -> dict[str, Any]:
     """How many orders are in each state now."""
-    per_state = counts.counts()
-    return {"counts": per_state, "total": sum(per_state.values())}
+    return orders_per_state(deps.state_counts(request))
 
 
 @router.get("/sales")
-async def sales_stats(
-    sales: SalesDep, orders: OrdersDep, minutes: Annotated[int, Query(ge=1, le=1440)] = 60
-) -> dict[str, Any]:
+async def sales_stats(request: Request, minutes: Annotated[int, Query(ge=1, le=1440)] = 60) -> dict[str, Any]:
     """Per-minute sales of validated orders (by placed_at) over the last ``minutes``, totals and top skus.
 
     ``revenue_by_currency`` splits the revenue of those orders by their currency; the per-sku figures
     come from ``sales-per-minute``, which carries no currency (they are sums of minor units).
     """
+    return sales_summary(deps.sales(request), deps.orders(request), minutes)
+
+
+def orders_per_state(counts: StateCounts) -> dict[str, Any]:
+    """``{"counts": {state: n}, "total": n}``: the body of ``GET /v1/stats/orders``."""
+    per_state = counts.counts()
+    return {"counts": per_state, "total": sum(per_state.values())}
+
+
+def sales_summary(sales: SalesWindows, orders: OrderViews, minutes: int) -> dict[str, Any]:
+    """The body of ``GET /v1/stats/sales`` over the last ``minutes`` (see :func:`sales_stats`)."""
     now = now_ms()
     start = now - now % MINUTE_MS - (minutes - 1) * MINUTE_MS
     per_minute: dict[int, dict[str, Any]] = {}

@@ -10,8 +10,8 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from sse_starlette.sse import EventSourceResponse
 
-from consumers.query_api.deps import BroadcasterDep, OrdersDep, SalesDep, StateCountsDep
-from consumers.query_api.routes.stats import order_stats, sales_stats
+from consumers.query_api import deps
+from consumers.query_api.routes.stats import orders_per_state, sales_summary
 
 router = APIRouter(prefix="/v1", tags=["stream"])
 
@@ -19,13 +19,12 @@ router = APIRouter(prefix="/v1", tags=["stream"])
 @router.get("/stream")
 async def stream(
     request: Request,
-    hub: BroadcasterDep,
-    counts: StateCountsDep,
-    sales: SalesDep,
-    orders: OrdersDep,
     stats_every_ms: Annotated[int, Query(ge=200, le=60_000)] = 2000,
 ) -> EventSourceResponse:
     """Events ``order`` (each new order version) and ``stats`` (orders per state, sales, every tick)."""
+
+    hub, counts = deps.broadcaster(request), deps.state_counts(request)
+    sales, orders = deps.sales(request), deps.orders(request)
 
     async def events() -> AsyncIterator[dict[str, Any]]:
         with hub.subscribe() as queue:
@@ -34,8 +33,8 @@ async def stream(
             while not await request.is_disconnected():
                 if loop.time() >= next_stats:
                     snapshot = {
-                        "orders": await order_stats(counts),
-                        "sales": await sales_stats(sales, orders, minutes=30),
+                        "orders": orders_per_state(counts),
+                        "sales": sales_summary(sales, orders, minutes=30),
                     }
                     yield {"event": "stats", "data": orjson.dumps(snapshot).decode()}
                     next_stats = loop.time() + stats_every_ms / 1000
