@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import gc
+import os
+import signal
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -203,3 +207,21 @@ def freeze_startup_heap() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def exit_with_parent(interval_s: float = 1.0) -> None:
+    """Make this uvicorn worker process stop (SIGTERM to itself) once its parent is gone.
+
+    uvicorn's workers share the socket their parent bound: when the parent is killed with SIGKILL
+    they keep serving on it, unsupervised, and the parent that supervisord starts again cannot bind
+    the port. A daemon thread checks every ``interval_s`` whether the parent changed (the worker
+    was re-parented) and then asks this process to shut down the way a stop would.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval_s)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()

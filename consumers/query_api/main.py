@@ -21,7 +21,7 @@ from consumers.query_api.routes import asyncapi, customers, dashboard, inventory
 from consumers.query_api.settings import QuerySettings
 from consumers.query_api.stream import Broadcaster
 from consumers.query_api.supervisor import Supervisor
-from infra.http import ERROR_RESPONSES, freeze_startup_heap, install_common
+from infra.http import ERROR_RESPONSES, exit_with_parent, freeze_startup_heap, install_common
 from infra.logs import configure_logging
 from schemas.serdes import Serdes
 
@@ -106,6 +106,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
 def create_worker_app() -> FastAPI:
     """The app of one of several uvicorn worker processes: logging set up, then built from the environment."""
     settings = QuerySettings()
+    exit_with_parent()
     configure_logging("query-api", settings.log_level, settings.logs)
     return create_app(settings)
 

@@ -10,7 +10,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from infra.http import ERROR_RESPONSES, UNAVAILABLE_RESPONSE, freeze_startup_heap, install_common
+from infra.http import (
+    ERROR_RESPONSES,
+    UNAVAILABLE_RESPONSE,
+    exit_with_parent,
+    freeze_startup_heap,
+    install_common,
+)
 from infra.logs import configure_logging
 from producers.ingest_api.auth import OPENAPI_SCHEMES, ApiKeyGuard
 from producers.ingest_api.publisher import EventPublisher, KafkaUnavailable
@@ -89,6 +95,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
 def create_worker_app() -> FastAPI:
     """The app of one of several uvicorn worker processes: logging set up, then built from the environment."""
     settings = IngestSettings()
+    exit_with_parent()
     configure_logging("ingest-api", settings.log_level, settings.logs)
     return create_app(settings)
 
