@@ -21,6 +21,7 @@ from consumers.query_api.routes import asyncapi, customers, dashboard, inventory
 from consumers.query_api.settings import QuerySettings
 from consumers.query_api.stream import Broadcaster
 from consumers.query_api.supervisor import Supervisor
+from infra import tracing
 from infra.http import ERROR_RESPONSES, exit_with_parent, freeze_startup_heap, install_common
 from infra.logs import configure_logging
 from schemas.serdes import Serdes
@@ -108,6 +109,7 @@ def create_worker_app() -> FastAPI:
     settings = QuerySettings()
     exit_with_parent()
     configure_logging("query-api", settings.log_level, settings.logs)
+    tracing.configure("query-api")
     return create_app(settings)
 
 
@@ -117,6 +119,7 @@ def main() -> None:
 
     settings = QuerySettings()
     configure_logging("query-api", settings.log_level, settings.logs)
+    tracing.configure("query-api")
     if settings.workers == 1:
         app = create_app(settings)
         uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, loop="uvloop")

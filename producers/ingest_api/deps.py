@@ -7,6 +7,7 @@ Reading ``app.state`` at request time keeps what tests put there (a fake publish
 
 from fastapi import Request
 
+from infra import tracing
 from producers.ingest_api.publisher import EventPublisher
 from producers.ingest_api.settings import IngestSettings
 
@@ -21,3 +22,12 @@ def settings(request: Request) -> IngestSettings:
     """ingest-api's settings."""
     configured: IngestSettings = request.app.state.settings
     return configured
+
+
+def trace_headers(request: Request) -> tracing.KafkaHeaders:
+    """The Kafka headers that carry the request's trace to every record it writes (SPEC §5).
+
+    The request's own ``traceparent`` is continued (through FastAPI's server span when spans are
+    exported); a request without one starts a new trace.
+    """
+    return tracing.kafka_headers(tracing.request_context(request.headers))

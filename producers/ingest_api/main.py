@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from infra import tracing
 from infra.http import (
     ERROR_RESPONSES,
     UNAVAILABLE_RESPONSE,
@@ -97,6 +98,7 @@ def create_worker_app() -> FastAPI:
     settings = IngestSettings()
     exit_with_parent()
     configure_logging("ingest-api", settings.log_level, settings.logs)
+    tracing.configure("ingest-api")
     return create_app(settings)
 
 
@@ -106,6 +108,7 @@ def main() -> None:
 
     settings = IngestSettings()
     configure_logging("ingest-api", settings.log_level, settings.logs)
+    tracing.configure("ingest-api")
     if settings.workers == 1:
         app = create_app(settings)
         uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, loop="uvloop")

@@ -14,6 +14,7 @@ from aiokafka.producer.message_accumulator import BatchBuilder
 from infra.exceptions import ShopStreamError
 from infra.metrics import EVENTS_OUT
 from infra.settings import KafkaSettings
+from infra.tracing import KafkaHeaders
 from schemas.partitions import partition_of
 from schemas.registry import RegistryError
 from schemas.serdes import Serdes
@@ -46,8 +47,10 @@ class EventPublisher:
         """Flush what is in flight and close."""
         await self._producer.stop()
 
-    async def publish(self, spec: TopicSpec, key: str, record: Mapping[str, Any]) -> None:
-        """Write one event and wait for its acknowledgement.
+    async def publish(
+        self, spec: TopicSpec, key: str, record: Mapping[str, Any], headers: KafkaHeaders = ()
+    ) -> None:
+        """Write one event (with ``headers``, the trace's) and wait for its acknowledgement.
 
         It joins the producer's open batch for its partition, so concurrent requests share
         produce requests (``linger_ms``) while each still waits for its own acknowledgement.
@@ -56,13 +59,15 @@ class EventPublisher:
         value = self._encode(spec, topic, [record])[0]
         try:
             async with asyncio.timeout(self._timeout_s):
-                await (await self._producer.send(topic, value, key=key.encode()))
+                await (await self._producer.send(topic, value, key=key.encode(), headers=list(headers)))
         except (KafkaError, TimeoutError) as exc:
             raise self._unavailable(topic, exc) from exc
         EVENTS_OUT.labels("ingest-api", spec.name).inc()
 
-    async def publish_many(self, spec: TopicSpec, events: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
-        """Write several events at once and wait until every one is acknowledged.
+    async def publish_many(
+        self, spec: TopicSpec, events: Sequence[tuple[str, Mapping[str, Any]]], headers: KafkaHeaders = ()
+    ) -> None:
+        """Write several events at once (each with ``headers``) and wait until every one is acknowledged.
 
         The events are packed into one record batch per partition (murmur2 of the key, SPEC §2),
         in their order: one future per batch, not per record, which is most of aiokafka's cost
@@ -74,16 +79,18 @@ class EventPublisher:
             async with asyncio.timeout(self._timeout_s):
                 partitions = len(await self._producer.partitions_for(topic))
                 open_batches: dict[int, BatchBuilder] = {}
+                record_headers = list(headers)
                 sent: list[asyncio.Future[Any]] = []
                 for (key, _), value in zip(events, values, strict=True):
                     key_bytes = key.encode()
                     partition = partition_of(key, partitions)
+                    record = {"key": key_bytes, "value": value, "timestamp": None, "headers": record_headers}
                     batch = open_batches.get(partition)
-                    if batch is None or batch.append(key=key_bytes, value=value, timestamp=None) is None:
+                    if batch is None or batch.append(**record) is None:
                         if batch is not None:
                             sent.append(await self._producer.send_batch(batch, topic, partition=partition))
                         batch = open_batches[partition] = self._producer.create_batch()
-                        if batch.append(key=key_bytes, value=value, timestamp=None) is None:
+                        if batch.append(**record) is None:
                             raise KafkaUnavailable(f"a record of {len(value)} bytes does not fit a batch")
                 for partition, batch in open_batches.items():
                     sent.append(await self._producer.send_batch(batch, topic, partition=partition))

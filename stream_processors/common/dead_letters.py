@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import faust
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 from faust.types import EventT
 
+from infra import tracing
 from infra.metrics import DEAD_LETTERS
 from schemas.topics import Topics
 
@@ -46,7 +47,8 @@ class DeadLetters:
     async def send_input(self, item: Input, kind: str, error: BaseException | str) -> None:
         """Dead-letter a record of a batch (``runtime.Input``)."""
         key = _key_bytes(item.key)
-        await self.send_raw(item.topic, item.partition, item.offset, key, item.value, kind, error)
+        trace = item.trace_headers or tracing.kafka_headers(item.trace)
+        await self.send_raw(item.topic, item.partition, item.offset, key, item.value, kind, error, trace)
 
     def where(self, item: Input, error: str) -> dict[str, Any]:
         """Log fields naming a record's topic, partition and offset, and an error."""
@@ -55,8 +57,9 @@ class DeadLetters:
     async def send(self, event: EventT[bytes], kind: str, error: BaseException | str) -> None:
         """Dead-letter the record behind ``event``."""
         message = event.message
+        trace = tracing.kafka_headers(tracing.context_from(message.headers))
         await self.send_raw(
-            message.topic, message.partition, message.offset, message.key, message.value, kind, error
+            message.topic, message.partition, message.offset, message.key, message.value, kind, error, trace
         )
 
     async def send_raw(
@@ -68,9 +71,14 @@ class DeadLetters:
         value: bytes | None,
         kind: str,
         error: BaseException | str,
+        trace: Sequence[tuple[str, bytes]] = (),
     ) -> None:
-        """Publish a dead letter with headers naming its source, count it and log where it came from."""
+        """Publish a dead letter with headers naming its source, count it and log where it came from.
+
+        ``trace``: the source record's trace headers, kept so the dead letter stays on its trace.
+        """
         headers = {
+            **dict(trace),
             "source-topic": topic.encode(),
             "source-partition": str(partition).encode(),
             "source-offset": str(offset).encode(),

@@ -41,7 +41,10 @@ from typing import Any
 import faust
 from faust import streams as faust_streams
 from faust.types import EventT, StreamT, TopicT
+from opentelemetry.context import Context
+from opentelemetry.trace import SpanKind
 
+from infra import tracing
 from infra.metrics import EVENTS_IN, EVENTS_OUT, PROCESSING_SECONDS
 from schemas.exceptions import DecodeError
 from schemas.partitions import partition_of, wrong_partition_reason
@@ -78,6 +81,9 @@ class Input:
     timestamp_ms: int
     record: dict[str, Any]
     caught_up: bool = False  # True once the reference data was read up to its end for this record
+    trace: Context = field(default_factory=Context)  # the trace its headers carry (SPEC §5)
+    #: the trace headers of everything written because of this record: its processing span's context
+    trace_headers: tracing.KafkaHeaders = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -278,6 +284,7 @@ class BatchRunner:
                 message.value,
                 int(message.timestamp * 1000),
                 {},
+                trace=tracing.context_from(message.headers),
             )
             if key is not None and topic not in self.unkeyed:
                 partitions = self.app.consumer.topic_partitions(topic) or 0
@@ -309,7 +316,11 @@ class BatchRunner:
             started = time.perf_counter()
             mark = batch.mark()
             try:
-                verdict = await self.handler(item, batch)
+                with tracing.tracer().start_as_current_span(
+                    f"{item.topic} process", context=item.trace, kind=SpanKind.CONSUMER
+                ):
+                    item.trace_headers = tracing.kafka_headers()
+                    verdict = await self.handler(item, batch)
                 if verdict is NEEDS_REFERENCE:
                     batch.rollback(mark)  # applied again once caught up: nothing of it goes twice
             except Exception as exc:  # noqa: BLE001 - any failure to apply one record must not stop the stream
@@ -325,10 +336,16 @@ class BatchRunner:
 
     @staticmethod
     async def _hand(out: _Output) -> asyncio.Future[Any]:
-        """Hand ``out`` to the producer: a future of the brokers' acknowledgement (or of the refusal)."""
+        """Hand ``out`` to the producer: a future of the brokers' acknowledgement (or of the refusal).
+
+        It carries the trace headers of the record it answers, so the trace goes on (SPEC §5).
+        """
+        headers = list(out.source.trace_headers) if out.source is not None else None
         try:
             return asyncio.ensure_future(
-                await out.topic.send(key=out.key, value=out.value, partition=out.partition)
+                await out.topic.send(
+                    key=out.key, value=out.value, partition=out.partition, headers=headers or None
+                )
             )
         except Exception as exc:  # noqa: BLE001 - the refusal is the outcome, judged with the others
             refused: asyncio.Future[Any] = asyncio.get_running_loop().create_future()

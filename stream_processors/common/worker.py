@@ -6,6 +6,7 @@ from typing import Any
 
 import faust
 
+from infra import tracing
 from infra.logs import formatter_for
 from infra.settings import LogSettings
 
@@ -27,7 +28,8 @@ def logging_config(service: str, level: str, logs: LogSettings | None = None) ->
 
 
 def run_worker(app: faust.App, service: str, level: str, logs: LogSettings | None = None) -> None:
-    """Start the worker and block until it is stopped (SIGTERM/SIGINT)."""
+    """Start the worker and block until it is stopped (SIGTERM/SIGINT); spans go over OTLP if configured."""
+    tracing.configure(service)
     worker = faust.Worker(
         app, loglevel=level, logging_config=logging_config(service, level, logs), quiet=True
     )

@@ -14,17 +14,21 @@ from tests.e2e.systems import PROCESSORS, start_system
 
 @dataclass(frozen=True)
 class System:
-    """Base URLs of the running services."""
+    """Base URLs of the running services, and where their topics are."""
 
     ingest: str
     query: str
+    kafka: str
+    topic_prefix: str
 
 
 @pytest.fixture(scope="session")
 def system(kafka: str, schema_registry: str) -> Iterator[System]:
     """Every service of infra.services on a fresh topic prefix; stopped at the end of the session."""
     with start_system(kafka, schema_registry, PROCESSORS, tag="e2e-") as services:
-        yield System(ingest=services["ingest-api"].url, query=services["query-api"].url)
+        ingest = services["ingest-api"]
+        prefix = ingest.env["KAFKA_TOPIC_PREFIX"]
+        yield System(ingest=ingest.url, query=services["query-api"].url, kafka=kafka, topic_prefix=prefix)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from infra.settings import KafkaSettings, RegistrySettings
 from schemas.serdes import Serdes
@@ -29,6 +29,30 @@ async def read_records(
             while len(found) < count:
                 for messages in (await consumer.getmany(timeout_ms=500)).values():
                     found.extend(messages)
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def read_to_end(servers: Sequence[str], topics: Sequence[str], timeout_s: float = 30) -> list[Any]:
+    """Every record on ``topics`` from the beginning up to the end offsets as they are now."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=list(servers), auto_offset_reset="earliest", group_id=None)
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        await consumer.topics()  # the cluster's metadata, partitions included
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = {tp: end for tp, end in (await consumer.end_offsets(partitions)).items() if end > 0}
+        async with asyncio.timeout(timeout_s):
+            while any(await consumer.position(tp) < end for tp, end in ends.items()):
+                for tp, messages in (await consumer.getmany(*ends, timeout_ms=500)).items():
+                    found.extend(m for m in messages if m.offset < ends[tp])
     finally:
         await consumer.stop()
     return found

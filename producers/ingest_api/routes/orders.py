@@ -21,7 +21,9 @@ router = APIRouter(prefix="/v1/orders", tags=["orders"])
 async def place_order(body: OrderIn, request: Request, response: Response) -> OrderAccepted:
     """Place an order; ``Location`` points at its view in query-api."""
     record = events.order_placed(body, events.now())
-    await deps.publisher(request).publish(Topics.ORDER_REQUESTS, record["order_id"], record)
+    await deps.publisher(request).publish(
+        Topics.ORDER_REQUESTS, record["order_id"], record, deps.trace_headers(request)
+    )
     query_base_url = str(deps.settings(request).query_base_url).rstrip("/")
     response.headers["Location"] = f"{query_base_url}/v1/orders/{record['order_id']}"
     return OrderAccepted(order_id=record["order_id"])
@@ -32,14 +34,18 @@ async def place_orders(body: OrdersBatchIn, request: Request) -> OrdersAccepted:
     """Place up to 1000 orders at once; 202 only when every one is durably in Kafka."""
     placed_at = events.now()
     records = [events.order_placed(order, placed_at) for order in body["orders"]]
-    await deps.publisher(request).publish_many(Topics.ORDER_REQUESTS, [(r["order_id"], r) for r in records])
+    await deps.publisher(request).publish_many(
+        Topics.ORDER_REQUESTS, [(r["order_id"], r) for r in records], deps.trace_headers(request)
+    )
     return OrdersAccepted(order_ids=[r["order_id"] for r in records])
 
 
 @router.post("/{order_id}/payments", status_code=status.HTTP_202_ACCEPTED)
 async def pay(order_id: PathId, body: PaymentIn, request: Request) -> Accepted:
     """Record a payment; a payment_id counts once per order, so retries are safe."""
-    await deps.publisher(request).publish(Topics.PAYMENTS, order_id, events.payment(order_id, body))
+    await deps.publisher(request).publish(
+        Topics.PAYMENTS, order_id, events.payment(order_id, body), deps.trace_headers(request)
+    )
     return Accepted()
 
 
@@ -47,7 +53,7 @@ async def pay(order_id: PathId, body: PaymentIn, request: Request) -> Accepted:
 async def cancel(order_id: PathId, request: Request) -> Accepted:
     """Ask to cancel an order; refused later (with a notification) unless it is not yet shipped."""
     action = events.order_action(order_id, "CANCEL")
-    await deps.publisher(request).publish(Topics.ORDER_ACTIONS, order_id, action)
+    await deps.publisher(request).publish(Topics.ORDER_ACTIONS, order_id, action, deps.trace_headers(request))
     return Accepted()
 
 
@@ -55,5 +61,5 @@ async def cancel(order_id: PathId, request: Request) -> Accepted:
 async def ship(order_id: PathId, request: Request) -> Accepted:
     """Ask to ship an order; only a PAID order ships."""
     action = events.order_action(order_id, "SHIP")
-    await deps.publisher(request).publish(Topics.ORDER_ACTIONS, order_id, action)
+    await deps.publisher(request).publish(Topics.ORDER_ACTIONS, order_id, action, deps.trace_headers(request))
     return Accepted()

@@ -6,12 +6,14 @@ tests cover the same routes against a real broker.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import httpx
 import pytest
 
+from infra.tracing import KafkaHeaders
 from producers.ingest_api.main import create_app
 from producers.ingest_api.publisher import KafkaUnavailable
 from producers.ingest_api.settings import IngestSettings
@@ -23,15 +25,21 @@ class FakePublisher:
 
     def __init__(self) -> None:
         self.published: list[tuple[str, str, Mapping[str, Any]]] = []
+        self.headers: list[KafkaHeaders] = []  # the trace headers each call was given
         self.down = False
 
-    async def publish(self, spec: TopicSpec, key: str, record: Mapping[str, Any]) -> None:
-        await self.publish_many(spec, [(key, record)])
+    async def publish(
+        self, spec: TopicSpec, key: str, record: Mapping[str, Any], headers: KafkaHeaders = ()
+    ) -> None:
+        await self.publish_many(spec, [(key, record)], headers)
 
-    async def publish_many(self, spec: TopicSpec, events: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+    async def publish_many(
+        self, spec: TopicSpec, events: Sequence[tuple[str, Mapping[str, Any]]], headers: KafkaHeaders = ()
+    ) -> None:
         if self.down:
             raise KafkaUnavailable("down")
         self.published.extend((spec.name, k, r) for k, r in events)
+        self.headers.append(headers)
 
     async def reachable(self) -> bool:
         return not self.down
@@ -228,3 +236,30 @@ async def test_kafka_down_is_503_with_retry_after(
     assert r.status_code == 503
     assert r.headers["retry-after"] == "5"
     assert (await client.get("/readyz")).status_code == 503
+
+
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+async def test_a_request_traceparent_goes_on_every_record_it_writes(
+    client: httpx.AsyncClient, publisher: FakePublisher
+) -> None:
+    """SPEC §5: the W3C trace context of the request is carried in the Kafka headers."""
+    r = await client.post(
+        "/v1/orders:batch", json={"orders": [ORDER, ORDER]}, headers={"traceparent": TRACEPARENT}
+    )
+    assert r.status_code == 202
+    assert publisher.headers == [[("traceparent", TRACEPARENT.encode())]]
+
+
+async def test_a_request_without_traceparent_starts_a_trace(
+    client: httpx.AsyncClient, publisher: FakePublisher
+) -> None:
+    assert (await client.post("/v1/orders", json=ORDER)).status_code == 202
+    assert (await client.post("/v1/orders", json=ORDER)).status_code == 202
+    first, second = (
+        [value.decode() for name, value in h if name == "traceparent"] for h in publisher.headers
+    )
+    assert len(first) == len(second) == 1
+    assert re.fullmatch(r"00-[0-9a-f]{32}-[0-9a-f]{16}-01", first[0])
+    assert first[0].split("-")[1] != second[0].split("-")[1]  # a new trace per request

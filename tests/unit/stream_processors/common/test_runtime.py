@@ -73,6 +73,7 @@ def event(
     topic: str = IN,
     timestamp: float = 1.0,
     partition: int | None = None,
+    headers: list[tuple[str, bytes]] | None = None,
 ) -> Event:
     """An event of ``topic``, on its key's partition unless ``partition`` says otherwise."""
     if partition is None:
@@ -84,7 +85,7 @@ def event(
         offset,
         timestamp,
         0,
-        None,
+        headers,
         raw_key,
         value if value is not None else str(offset).encode(),
         None,
@@ -104,9 +105,18 @@ class Topic:
         self.name = name
         self.log = log
         self.failures = failures
+        self.headers: list[list[tuple[str, bytes]] | None] = []  # each send's headers, in order
 
-    async def send(self, *, key: str | None, value: bytes, partition: int | None) -> asyncio.Future[None]:
+    async def send(
+        self,
+        *,
+        key: str | None,
+        value: bytes,
+        partition: int | None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> asyncio.Future[None]:
         self.log.append(("send", self.name, key, value))
+        self.headers.append(headers)
         acked: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if self.failures:
             self.failures -= 1
@@ -467,12 +477,19 @@ class RefusingTopic(Topic):
         self.refusals = failures
         self.cause = cause
 
-    async def send(self, *, key: str | None, value: bytes, partition: int | None) -> asyncio.Future[None]:
+    async def send(
+        self,
+        *,
+        key: str | None,
+        value: bytes,
+        partition: int | None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> asyncio.Future[None]:
         if self.refusals:
             self.refusals -= 1
             self.log.append(("refused", self.name, key, value))
             raise refused(self.cause)
-        return await super().send(key=key, value=value, partition=partition)
+        return await super().send(key=key, value=value, partition=partition, headers=headers)
 
 
 async def test_a_send_refused_while_brokers_are_down_is_retried(log: Log) -> None:
@@ -581,3 +598,25 @@ async def test_ledger_faust_hooks() -> None:
     assert isinstance(consumer._acked, dict)
     assert isinstance(consumer._acked_index, dict)
     assert isinstance(app.tables.changelog_topics, set)
+
+
+async def test_outputs_carry_the_trace_of_the_record_they_answer(log: Log) -> None:
+    """SPEC §5: what a record causes is written with its traceparent; a record without one adds none."""
+    out, views = Topic(OUT, log), Topic("t.views", log)
+    traced = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+    async def handle(item: Input, batch: Batch) -> None:
+        batch.send(cast(Any, out), item.key, cast(bytes, item.value))
+        batch.latest(cast(Any, views), "one-view", cast(bytes, item.value))  # coalesced: the last one goes
+
+    runner, _ = make_runner(handle)
+    await process(
+        runner,
+        [
+            event(log, 0, "a", headers=[("other", b"x")]),
+            event(log, 1, "b", headers=[("traceparent", traced.encode()), ("other", b"y")]),
+        ],
+    )
+
+    assert out.headers == [None, [("traceparent", traced.encode())]]
+    assert views.headers == [[("traceparent", traced.encode())]]

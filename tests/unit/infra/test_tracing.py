@@ -1,0 +1,93 @@
+"""infra.tracing: trace context from headers and back, a new trace for a request without one, and
+spans exported over OTLP/HTTP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (in a subprocess, since
+OpenTelemetry's tracer provider is set once per process).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from infra import tracing
+
+TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
+TRACEPARENT = f"00-{TRACE_ID}-b7ad6b7169203331-01"
+
+
+def test_kafka_headers_hand_on_the_context_they_came_with() -> None:
+    incoming = [("traceparent", TRACEPARENT.encode()), ("tracestate", b"vendor=1"), ("other", b"x")]
+    assert tracing.kafka_headers(tracing.context_from(incoming)) == [
+        ("traceparent", TRACEPARENT.encode()),
+        ("tracestate", b"vendor=1"),
+    ]
+    assert tracing.trace_id_of(incoming) == TRACE_ID
+
+
+def test_records_without_trace_context_get_no_headers() -> None:
+    assert tracing.kafka_headers(tracing.context_from([("other", b"x")])) == []
+    assert tracing.kafka_headers(tracing.context_from(None)) == []
+    assert tracing.trace_id_of([("traceparent", b"not a traceparent")]) is None
+
+
+def test_a_request_continues_its_traceparent_or_starts_a_trace() -> None:
+    continued = tracing.kafka_headers(tracing.request_context({"traceparent": TRACEPARENT}))
+    assert continued == [("traceparent", TRACEPARENT.encode())]
+    started = [tracing.trace_id_of(tracing.kafka_headers(tracing.request_context({}))) for _ in range(2)]
+    assert all(t is not None and len(t) == 32 for t in started)
+    assert started[0] != started[1]
+
+
+class Collector(BaseHTTPRequestHandler):
+    """An OTLP/HTTP endpoint that keeps the bodies posted to /v1/traces."""
+
+    bodies: list[bytes] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.path == "/v1/traces":
+            Collector.bodies.append(body)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+def test_spans_go_over_otlp_when_an_endpoint_is_set_and_outputs_name_the_processing_span() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    script = textwrap.dedent(
+        f"""
+        from opentelemetry import trace
+        from infra import tracing
+        assert tracing.configure("test-service")
+        incoming = tracing.context_from([("traceparent", b"{TRACEPARENT}")])
+        with tracing.tracer().start_as_current_span("orders process", context=incoming):
+            print(tracing.kafka_headers()[0][1].decode())
+        trace.get_tracer_provider().shutdown()  # flushes the batch to the endpoint
+        """
+    )
+    try:
+        done = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", script],
+            env={"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{server.server_address[1]}", "PATH": ""},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 0, done.stderr
+    version, trace_id, span_id, flags = done.stdout.strip().split("-")
+    assert (version, trace_id, flags) == ("00", TRACE_ID, "01")
+    assert span_id != "b7ad6b7169203331"  # the processing span's own id: a child of the incoming one
+    [body] = Collector.bodies
+    assert bytes.fromhex(TRACE_ID) in body and bytes.fromhex(span_id) in body
+    assert b"test-service" in body and b"orders process" in body
