@@ -9,6 +9,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from infra.settings import KafkaSettings, RegistrySettings
+from infra.topics import partitions_of
 from schemas.serdes import Serdes
 from schemas.topics import Topics
 
@@ -40,19 +41,16 @@ async def read_to_end(servers: Sequence[str], topics: Sequence[str], timeout_s: 
     await consumer.start()
     found: list[Any] = []
     try:
-        await consumer.topics()  # the cluster's metadata, partitions included
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in topics
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
+        counts = await partitions_of(KafkaSettings(bootstrap_servers=",".join(servers)), topics)
+        partitions = [TopicPartition(topic, p) for topic in topics for p in range(counts[topic])]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = {tp: end for tp, end in (await consumer.end_offsets(partitions)).items() if end > 0}
         async with asyncio.timeout(timeout_s):
-            while any(await consumer.position(tp) < end for tp, end in ends.items()):
+            while ends:
                 for tp, messages in (await consumer.getmany(*ends, timeout_ms=500)).items():
                     found.extend(m for m in messages if m.offset < ends[tp])
+                ends = {tp: end for tp, end in ends.items() if await consumer.position(tp) < end}
     finally:
         await consumer.stop()
     return found
