@@ -6,8 +6,11 @@ asks an :class:`OffsetSource` at most once per interval however many viewers ask
 
 What counts: every partition the group has committed an offset on — its input topics and any
 internal (repartition) topic it consumes, since those are work still to do. Table changelogs
-are not consumed by streams, so a topic named ``*-changelog`` never counts. A partition the group
-has never committed on is not known to Kafka as the group's, so it is not shown.
+are not consumed by streams, so a topic named ``*-changelog`` never counts; nor does the orders
+processor's ``*-ticks`` topic, a clock it sends itself a record on every second per partition:
+between two commits (every 2.8 s) it always holds a few, which are no backlog of anyone's data.
+A partition the group has never committed on is not known to Kafka as the group's, so it is not
+shown.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from infra.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 CHANGELOG_SUFFIX = "-changelog"
+NOT_BACKLOG = (CHANGELOG_SUFFIX, "-ticks")  # topics whose unread records are not lag (module docstring)
 
 
 class LagUnavailableError(ShopStreamError):
@@ -50,12 +54,12 @@ def processor_groups(topic_prefix: str) -> dict[str, str]:
 def group_lag(committed: Mapping[TopicPartition, int], ends: Mapping[TopicPartition, int]) -> dict[str, Any]:
     """The group's total lag and each partition's: end offset minus committed offset, never below 0.
 
-    Changelog topics are left out; a partition whose end offset is unknown counts 0 (and says so).
+    Changelog and tick topics are left out; a partition whose end offset is unknown counts 0 (and says so).
     ``lag`` is None when the group has committed nothing yet (not started, or nothing to read).
     """
     partitions = []
     for tp in sorted(committed, key=lambda tp: (tp.topic, tp.partition)):
-        if tp.topic.endswith(CHANGELOG_SUFFIX):
+        if tp.topic.endswith(NOT_BACKLOG):
             continue
         end = ends.get(tp)
         lag = 0 if end is None else max(0, end - committed[tp])
@@ -123,6 +127,25 @@ class LagMonitor:
             group: {"processor": name, **group_lag(committed[group], ends)}
             for group, name in self._groups.items()
         }
+
+
+def lag_by_topic(snapshot: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """``GET /v1/stats/lag``'s body from a :meth:`LagMonitor.snapshot`: lag per group and topic, and total.
+
+    ``{"total": n, "groups": [{"group", "processor", "lag", "topics": [{"topic", "lag"}]}]}``, groups
+    and topics by name; a group that committed nothing yet has ``lag`` null, no topics, and adds 0.
+    """
+    groups = []
+    for group in sorted(snapshot):
+        entry = snapshot[group]
+        per_topic: dict[str, int] = {}
+        for part in entry["partitions"]:
+            per_topic[part["topic"]] = per_topic.get(part["topic"], 0) + part["lag"]
+        topics = [{"topic": topic, "lag": per_topic[topic]} for topic in sorted(per_topic)]
+        groups.append(
+            {"group": group, "processor": entry["processor"], "lag": entry["lag"], "topics": topics}
+        )
+    return {"total": sum(g["lag"] or 0 for g in groups), "groups": groups}
 
 
 class KafkaOffsets:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from consumers.query_api import deps
+from consumers.query_api.lag import LagUnavailableError, lag_by_topic
 from consumers.query_api.projections.orders import OrderViews
 from consumers.query_api.projections.stats import SalesWindows, StateCounts
 from schemas.clock import iso, now_ms
@@ -30,6 +31,19 @@ async def sales_stats(request: Request, minutes: Annotated[int, Query(ge=1, le=1
     come from ``sales-per-minute``, which carries no currency (they are sums of minor units).
     """
     return sales_summary(deps.sales(request), deps.orders(request), minutes)
+
+
+@router.get("/lag", responses={503: {"description": "Kafka did not answer"}})
+async def lag_stats(request: Request) -> dict[str, Any]:
+    """Each processor's consumer group: its lag per input topic (end minus committed offsets) and in all.
+
+    ``{"total", "groups": [{"group", "processor", "lag", "topics": [{"topic", "lag"}]}]}``, read from
+    Kafka at most every ``QUERY_LAG_INTERVAL_S``; ``lag`` is null for a group that committed nothing.
+    """
+    try:
+        return lag_by_topic(await deps.lag(request).snapshot())
+    except LagUnavailableError as exc:
+        raise HTTPException(status_code=503, detail=str(exc), headers={"Retry-After": "5"}) from exc
 
 
 def orders_per_state(counts: StateCounts) -> dict[str, Any]:

@@ -11,7 +11,13 @@ from aiokafka import TopicPartition
 from aiokafka.errors import KafkaConnectionError
 from fastapi import FastAPI
 
-from consumers.query_api.lag import LagMonitor, LagUnavailableError, group_lag, processor_groups
+from consumers.query_api.lag import (
+    LagMonitor,
+    LagUnavailableError,
+    group_lag,
+    lag_by_topic,
+    processor_groups,
+)
 from consumers.query_api.routes import dashboard
 
 TP = TopicPartition
@@ -152,3 +158,33 @@ async def test_lag_route_answers_json_or_503() -> None:
         response = await client.get("/dashboard/lag")
         assert response.status_code == 503
         assert response.headers["retry-after"] == "5"
+
+
+def test_lag_by_topic_sums_partitions_per_topic_and_groups_in_all() -> None:
+    committed = {TP("order-requests", 0): 10, TP("order-requests", 1): 7, TP("payments", 0): 3}
+    ends = {TP("order-requests", 0): 15, TP("order-requests", 1): 9, TP("payments", 0): 5}
+    snapshot = {
+        "g-orders": {"processor": "orders", **group_lag(committed, ends)},
+        "g-fraud": {"processor": "fraud", **group_lag({}, {})},
+    }
+    assert lag_by_topic(snapshot) == {
+        "total": 9,
+        "groups": [
+            {"group": "g-fraud", "processor": "fraud", "lag": None, "topics": []},
+            {
+                "group": "g-orders",
+                "processor": "orders",
+                "lag": 9,
+                "topics": [{"topic": "order-requests", "lag": 7}, {"topic": "payments", "lag": 2}],
+            },
+        ],
+    }
+
+
+def test_changelogs_and_the_orders_clock_are_not_lag() -> None:
+    committed = {TP("x-shopstream-orders-ticks", 0): 1, TP("x-orders-changelog", 0): 1, TP("payments", 0): 3}
+    ends = {TP("x-shopstream-orders-ticks", 0): 9, TP("x-orders-changelog", 0): 9, TP("payments", 0): 4}
+    assert group_lag(committed, ends) == {
+        "lag": 1,
+        "partitions": [{"topic": "payments", "partition": 0, "committed": 3, "end": 4, "lag": 1}],
+    }
