@@ -20,7 +20,7 @@ from infra.topics import ensure_named
 from schemas.registry import RegistryError
 from schemas.serde import AvroSerde
 from schemas.serdes import Serdes
-from schemas.topics import TopicSpec
+from schemas.topics import ALL, TopicSpec
 from stream_processors.common.codecs import avro_codec
 from stream_processors.common.settings import ProcessorSettings
 from stream_processors.common.stores import FollowingTable
@@ -52,6 +52,8 @@ class App(faust.App):
     store_options: Mapping[str, Any] = MappingProxyType({})
     #: the service's name (``orders``, ...): the ``service`` label of its metrics
     service_name: str = ""
+    #: the compacted topics (SPEC §2) by their names here: only there may offsets be absent (``ledger``)
+    compacted_topics: frozenset[str] = frozenset()
 
     def _new_transport(self) -> TransportT:
         return LedgerTransport(self.conf.broker_consumer, self)
@@ -88,6 +90,7 @@ def make_app(service: str, settings: ProcessorSettings) -> faust.App:
     )
     app.store_options = settings.store_options()
     app.service_name = service
+    app.compacted_topics = frozenset(spec.full_name(kafka.topic_prefix) for spec in ALL if spec.compacted)
     return app
 
 

@@ -129,8 +129,9 @@ class LedgerConsumer(driver.Consumer):
         the revocation must not make it refuse the same offset processed again.
         """
         self.ledger.revoke([tp for tp in self.ledger.partitions if tp not in starts])
+        compacted: frozenset[str] = getattr(self.app, "compacted_topics", frozenset())
         for tp, offset in starts.items():
-            self.ledger.assign(tp, offset)
+            self.ledger.assign(tp, offset, gapless=tp.topic not in compacted)
             self._acked[tp] = []
             self._acked_index[tp] = set()
 

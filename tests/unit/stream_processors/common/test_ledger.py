@@ -138,6 +138,25 @@ def test_offsets_jumped_over_by_a_fetch_from_a_known_position_are_absent() -> No
     assert ledger.commit_point(TP) == 15
 
 
+def test_on_a_topic_that_is_not_compacted_a_jump_is_records_skipped_and_they_are_fetched_again() -> None:
+    """Faust skipped 11 and 12 between fetching and handing out; the log has them: never absent."""
+    ledger: OffsetLedger[str] = OffsetLedger()
+    ledger.assign(TP, 10, gapless=True)
+    for offset in (10, 13, 14):
+        ledger.handed_out(TP, offset)
+        ledger.done(TP, offset)
+    assert ledger.commit_point(TP) == 11
+    assert ledger.to_refetch(0.0, [TP]) == []
+    assert ledger.to_refetch(REFETCH_AFTER_S, [TP]) == [(TP, 11)]
+    assert ledger.to_refetch(REFETCH_AFTER_S + ABSENT_AFTER_S, [TP]) == [(TP, 11)]  # still, never absent
+    assert ledger.commit_point(TP) == 11
+    ledger.seek(TP, 11)
+    for offset in (11, 12, 13, 14):  # fetched again: the processed ones come back too
+        ledger.handed_out(TP, offset)
+        ledger.done(TP, offset)
+    assert ledger.commit_point(TP) == 15
+
+
 def test_after_a_seek_a_jump_is_not_taken_for_absent_offsets() -> None:
     ledger: OffsetLedger[str] = OffsetLedger()
     ledger.assign(TP, 10)
