@@ -8,7 +8,7 @@ OpenTelemetry API's no-op tracer hands the parent's span context through, so a r
 at the cost of parsing and writing one header.
 
 The helpers here are the only place that turns headers into a context and back:
-:func:`context_from` (Kafka or HTTP headers → context), :func:`kafka_headers` (context → the
+:func:`context_from` (Kafka record headers → context), :func:`kafka_headers` (context → the
 headers to write), :func:`request_context` (an HTTP request's context, a new trace if it has none).
 """
 
