@@ -11,7 +11,6 @@ answers count; every 202 means the orders were acknowledged by Kafka (acks=all).
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from bench import broker, wrk
 from bench.common import Figure, figure, median_of
@@ -54,12 +53,6 @@ def healthz(url: str, seconds: float, connections: int = SINGLE_CONNECTIONS) -> 
     )
 
 
-def detail(results: list[wrk.WrkResult]) -> list[dict[str, Any]]:
-    """What the table's detail keeps of each run."""
-    keys = ("requests", "ok", "statuses", "socket_errors", "p50_ms", "p99_ms", "seconds")
-    return [{k: r[k] for k in keys} for r in results]  # type: ignore[literal-required]
-
-
 def run(
     ingest_url: str,
     workers: int,
@@ -90,7 +83,7 @@ def run(
             f"ingestion GET /healthz, {SINGLE_CONNECTIONS} connections, {where} (the floor)",
             [r["ok_per_s"] for r in floors],
             "requests/s",
-            detail=detail(floors),
+            detail=wrk.detail(floors),
         ),
         figure(
             f"{single_name}: accepted orders/s",
@@ -98,7 +91,7 @@ def run(
             "orders/s",
             anchor=f"its own /healthz {floor:,.0f} req/s",
             anchor_value=floor,
-            detail=detail(singles),
+            detail=wrk.detail(singles),
         ),
         figure(f"{single_name}: latency p50", [r["p50_ms"] for r in singles], "ms"),
         figure(f"{single_name}: latency p99", [r["p99_ms"] for r in singles], "ms"),
@@ -108,7 +101,7 @@ def run(
             "orders/s",
             anchor=f"Kafka ProducerPerformance {anchor:,.0f} records/s" if anchor else None,
             anchor_value=anchor,
-            detail=detail(batches),
+            detail=wrk.detail(batches),
         ),
         figure(f"{batch_name}: latency p99 per request", [r["p99_ms"] for r in batches], "ms"),
     ]
@@ -137,6 +130,6 @@ def anchor_figures(anchor_url: str, runs: int = 3, seconds: float = SECONDS) -> 
     ]
     name = f"anchor: minimal Starlette POST /v1/orders, {SINGLE_CONNECTIONS} connections, one process"
     return [
-        figure(name, [r["ok_per_s"] for r in results], "requests/s", detail=detail(results)),
+        figure(name, [r["ok_per_s"] for r in results], "requests/s", detail=wrk.detail(results)),
         figure(f"{name}: latency p99", [r["p99_ms"] for r in results], "ms"),
     ]

@@ -109,13 +109,12 @@ def run(
             if anchor_url:
                 anchors.append(get_path(anchor_url, "/v1/orders/o-1", seconds))
     floor = median_of([r["ok_per_s"] for r in floors])
-    keys = ("requests", "ok", "statuses", "socket_errors", "p50_ms", "p99_ms", "seconds")
     figures = [
         figure(
             f"query GET /healthz, {where} (the floor)",
             [r["ok_per_s"] for r in floors],
             "requests/s",
-            detail=[{k: r[k] for k in keys} for r in floors],  # type: ignore[literal-required]
+            detail=wrk.detail(floors),
         ),
         figure(
             f"query GET /v1/orders/{{id}}, {where}",
@@ -123,7 +122,7 @@ def run(
             "requests/s",
             anchor=f"its own /healthz {floor:,.0f} req/s",
             anchor_value=floor,
-            detail=[{k: r[k] for k in keys} for r in ours],  # type: ignore[literal-required]
+            detail=wrk.detail(ours),
         ),
         figure(f"query GET /v1/orders/{{id}}, {where}: latency p99", [r["p99_ms"] for r in ours], "ms"),
     ]
@@ -134,7 +133,7 @@ def run(
                 f"anchor: minimal Starlette GET /v1/orders/{{id}}, {CONNECTIONS} connections, one process",
                 [r["ok_per_s"] for r in anchors],
                 "requests/s",
-                detail=[{k: r[k] for k in keys} for r in anchors],  # type: ignore[literal-required]
+                detail=wrk.detail(anchors),
             )
         )
         figures[1]["anchor"] = f"{figures[1]['anchor']}; minimal Starlette {anchor_rps:,.0f} req/s"

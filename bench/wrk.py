@@ -86,3 +86,9 @@ def load(
         p99_ms=latency["p99"] / 1000,
         max_ms=latency["max"] / 1000,
     )
+
+
+def detail(results: Sequence[WrkResult]) -> list[dict[str, object]]:
+    """What a figure's detail keeps of each run: counts, statuses, errors, p50/p99 and duration."""
+    keys = ("requests", "ok", "statuses", "socket_errors", "p50_ms", "p99_ms", "seconds")
+    return [{k: r[k] for k in keys} for r in results]  # type: ignore[literal-required]

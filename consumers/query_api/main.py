@@ -21,9 +21,8 @@ from consumers.query_api.routes import asyncapi, customers, dashboard, inventory
 from consumers.query_api.settings import QuerySettings
 from consumers.query_api.stream import Broadcaster
 from consumers.query_api.supervisor import Supervisor
-from infra import tracing
-from infra.http import ERROR_RESPONSES, exit_with_parent, freeze_startup_heap, install_common
-from infra.logs import configure_logging
+from infra.http import ERROR_RESPONSES, freeze_startup_heap, install_common
+from infra.serve import serve, worker_app
 from schemas.serdes import Serdes
 
 
@@ -105,31 +104,10 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
 
 
 def create_worker_app() -> FastAPI:
-    """The app of one of several uvicorn worker processes: logging set up, then built from the environment."""
-    settings = QuerySettings()
-    exit_with_parent()
-    configure_logging("query-api", settings.log_level, settings.logs)
-    tracing.configure("query-api")
-    return create_app(settings)
+    """The app of one of several uvicorn worker processes, built from the environment."""
+    return worker_app("query-api", QuerySettings(), create_app)
 
 
 def main() -> None:
     """Run query-api with uvicorn on the configured address, in ``workers`` processes sharing the port."""
-    import uvicorn
-
-    settings = QuerySettings()
-    configure_logging("query-api", settings.log_level, settings.logs)
-    tracing.configure("query-api")
-    if settings.workers == 1:
-        app = create_app(settings)
-        uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, loop="uvloop")
-        return
-    uvicorn.run(
-        "consumers.query_api.main:create_worker_app",
-        factory=True,
-        workers=settings.workers,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        loop="uvloop",
-    )
+    serve("query-api", QuerySettings(), create_app, "consumers.query_api.main:create_worker_app")

@@ -10,15 +10,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from infra import tracing
 from infra.http import (
     ERROR_RESPONSES,
     UNAVAILABLE_RESPONSE,
-    exit_with_parent,
     freeze_startup_heap,
     install_common,
 )
-from infra.logs import configure_logging
+from infra.serve import serve, worker_app
 from producers.ingest_api.auth import OPENAPI_SCHEMES, ApiKeyGuard
 from producers.ingest_api.publisher import EventPublisher, KafkaUnavailable
 from producers.ingest_api.routes import orders, reference
@@ -94,31 +92,10 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
 
 
 def create_worker_app() -> FastAPI:
-    """The app of one of several uvicorn worker processes: logging set up, then built from the environment."""
-    settings = IngestSettings()
-    exit_with_parent()
-    configure_logging("ingest-api", settings.log_level, settings.logs)
-    tracing.configure("ingest-api")
-    return create_app(settings)
+    """The app of one of several uvicorn worker processes, built from the environment."""
+    return worker_app("ingest-api", IngestSettings(), create_app)
 
 
 def main() -> None:
     """Run ingest-api with uvicorn on the configured address, in ``workers`` processes sharing the port."""
-    import uvicorn
-
-    settings = IngestSettings()
-    configure_logging("ingest-api", settings.log_level, settings.logs)
-    tracing.configure("ingest-api")
-    if settings.workers == 1:
-        app = create_app(settings)
-        uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, loop="uvloop")
-        return
-    uvicorn.run(
-        "producers.ingest_api.main:create_worker_app",
-        factory=True,
-        workers=settings.workers,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        loop="uvloop",
-    )
+    serve("ingest-api", IngestSettings(), create_app, "producers.ingest_api.main:create_worker_app")
