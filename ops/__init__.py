@@ -1,0 +1,6 @@
+"""Operator commands on a running (or stopped) ShopStream: the tools on top of the services.
+
+``python -m ops dead-letters ...`` lists, shows and re-drives dead letters; ``python -m ops rebuild
+...`` rebuilds one stopped processor from Kafka. They talk to Kafka and the schema registry with the
+same settings as the services (``KAFKA_*``, ``SCHEMA_REGISTRY_URL``) and import no service.
+"""
