@@ -29,7 +29,7 @@ ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_ENDPOINT"
 TRACER_NAME = "shopstream"
 
 KafkaHeaders = Sequence[tuple[str, bytes]]  # (name, value) pairs, as aiokafka and Faust take them
-_FIELDS = frozenset({"traceparent", "tracestate"})  # the W3C Trace Context headers
+FIELDS = frozenset({"traceparent", "tracestate"})  # the W3C Trace Context headers
 
 
 def configure(service: str) -> bool:
@@ -66,7 +66,7 @@ def context_from(headers: Iterable[tuple[str, bytes]] | Mapping[str, bytes] | No
     if not headers:
         return Context()
     pairs = headers.items() if isinstance(headers, Mapping) else headers
-    carrier = {name: value.decode("latin-1") for name, value in pairs if name in _FIELDS}
+    carrier = {name: value.decode("latin-1") for name, value in pairs if name in FIELDS}
     return propagate.extract(carrier) if carrier else Context()
 
 

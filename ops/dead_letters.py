@@ -1,13 +1,215 @@
-"""Placeholder: filled in by the work on issue 15."""
+"""``python -m ops dead-letters list|show|redrive``: inspect dead letters and send them back.
+
+- ``list``: the dead letters matching the filters, newest first, as a table (``--json``: one JSON
+  object per line), with whether and when each was re-driven;
+- ``show ID``: one dead letter whole: its headers and its value, decoded when it decodes;
+- ``redrive``: send the selected letters back to their source topics, each at most once ever
+  (``ops.redrive``); ``--dry-run`` shows what would go. A re-drive needs ids or at least one
+  filter, or ``--all``.
+
+Filters: ``--service`` (the processor that dead-lettered it), ``--topic`` (its source topic, with
+or without the deployment's prefix), ``--kind`` (``decode``, ``apply``, ``partition``,
+``deliver``, ``unmatched``), ``--since``/``--until`` (ISO-8601, UTC unless it says otherwise, or
+a time back from now: ``30m``, ``2h``, ``7d``). Kafka and the registry come from the services'
+settings (``KAFKA_*``, ``SCHEMA_*``). Exit status: 0 done, 1 no such dead letter, 2 refused.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import getpass
+import json
+import sys
 from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from infra.settings import KafkaSettings, RegistrySettings
+from ops.exceptions import OpsError
+from ops.redrive import Selection, read_letters, read_redrives, redrive
+from ops.when import parse_when, short_utc
+from schemas.dead_letters import DeadLetter
+from schemas.exceptions import SchemaError
+from schemas.records import DeadLetterRedrive
+from schemas.serdes import Serdes
+from schemas.topics import ALL, Topics
+
+KINDS = ("decode", "apply", "partition", "deliver", "unmatched")
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
-    """Register the ``dead-letters`` command."""
-    parser: argparse.ArgumentParser = commands.add_parser("dead-letters")
-    parser.set_defaults(run=lambda args: 2)
+    """Register ``dead-letters`` and its three sub-commands."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "dead-letters", help="list, show and re-drive dead letters", description=__doc__
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="action")
+    listing = actions.add_parser("list", help="dead letters matching the filters, newest first")
+    _filters(listing)
+    listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    show = actions.add_parser("show", help="one dead letter: headers and decoded value")
+    show.add_argument("id", help="<partition>-<offset> on dead-letters, as list prints it")
+    again = actions.add_parser("redrive", help="send dead letters back to their source topics, once each")
+    again.add_argument("ids", nargs="*", help="dead letter ids; with filters, both must match")
+    _filters(again)
+    again.add_argument("--all", action="store_true", help="every dead letter (no filter needed)")
+    again.add_argument("--dry-run", action="store_true", help="show what would be re-driven")
+    again.add_argument("--note", default="", help="why, recorded with each re-drive")
+    again.add_argument("--operator", default=None, help="who, recorded with each re-drive (default: login)")
+    parser.set_defaults(run=run)
     return parser
+
+
+def _filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--service", help="the processor that dead-lettered them (orders, inventory, ...)")
+    parser.add_argument("--topic", help="their source topic (payments, order-requests, ...)")
+    parser.add_argument("--kind", choices=KINDS, help="the error kind")
+    parser.add_argument("--since", help="dead-lettered at or after: ISO-8601 or 30m, 2h, 7d back")
+    parser.add_argument("--until", help="dead-lettered before: ISO-8601 or 30m, 2h, 7d back")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the chosen action; errors an operator can act on end in a message and status 2."""
+    console = Console(highlight=False)
+    try:
+        return asyncio.run(_run(args, console))
+    except (OpsError, ValueError) as exc:
+        Console(stderr=True, highlight=False).print(f"[bold red]refused:[/] {exc}")
+        return 2
+
+
+async def _run(args: argparse.Namespace, console: Console) -> int:
+    kafka, registry = KafkaSettings(), RegistrySettings()
+    serdes = Serdes(kafka, registry)
+    try:
+        redrives = serdes(Topics.DEAD_LETTER_REDRIVES)
+        if args.action == "show":
+            letters, _ = await read_letters(kafka, Selection(ids=frozenset({args.id})))
+            if not letters:
+                console.print(f"no dead letter {args.id}")
+                return 1
+            done = await read_redrives(kafka, redrives)
+            console.print(_details(letters[0], done.get(args.id), serdes, kafka.topic_prefix))
+            return 0
+        selection = _selection(args)
+        letters, unreadable = await read_letters(kafka, selection)
+        if args.action == "list":
+            done = await read_redrives(kafka, redrives)
+            _print_list(console, letters[: args.limit], done, kafka.topic_prefix, args.json)
+            if not args.json:
+                console.print(f"{len(letters)} matching, {min(len(letters), args.limit)} shown, newest first")
+            if unreadable:
+                console.print(f"{unreadable} records on dead-letters without dead-letter headers skipped")
+            return 0
+        if not (args.ids or args.all or _has_filter(args)):
+            raise OpsError("name dead letter ids, give a filter, or say --all")
+        if args.dry_run:
+            done = await read_redrives(kafka, redrives)
+            todo = [d for d in letters if d.id not in done]
+            _print_list(console, todo, {}, kafka.topic_prefix, False, "would re-drive")
+            console.print(f"dry run: {len(todo)} would be re-driven, {len(letters) - len(todo)} already were")
+            return 0
+        operator = args.operator or getpass.getuser()
+        outcome = await redrive(kafka, redrives, letters, operator, args.note)
+        _print_redriven(console, outcome.redriven, kafka.topic_prefix)
+        console.print(
+            f"re-driven {len(outcome.redriven)}, already re-driven before {len(outcome.already)}"
+            + (f" ({', '.join(r['dead_letter_id'] for r in outcome.already)})" if outcome.already else "")
+        )
+        return 0
+    finally:
+        serdes.close()
+
+
+def _has_filter(args: argparse.Namespace) -> bool:
+    return any(getattr(args, name) for name in ("service", "topic", "kind", "since", "until"))
+
+
+def _selection(args: argparse.Namespace) -> Selection:
+    return Selection(
+        service=args.service,
+        topic=args.topic,
+        kind=args.kind,
+        since_ms=parse_when(args.since) if args.since else None,
+        until_ms=parse_when(args.until) if args.until else None,
+        ids=frozenset(getattr(args, "ids", ()) or ()),
+    )
+
+
+def _short(topic: str, prefix: str) -> str:
+    return topic.removeprefix(prefix)
+
+
+def _print_list(
+    console: Console,
+    letters: list[DeadLetter],
+    done: dict[str, DeadLetterRedrive],
+    prefix: str,
+    as_lines: bool,
+    title: str = "dead letters",
+) -> None:
+    if as_lines:
+        for letter in letters:
+            sys.stdout.write(json.dumps(letter.view(prefix, done.get(letter.id))) + "\n")
+        return
+    table = Table(title=title, title_justify="left")
+    for column in ("id", "dead-lettered at (UTC)", "service", "source", "kind", "key", "error", "re-driven"):
+        table.add_column(column, overflow="fold")
+    for d in letters:
+        redriven = done.get(d.id)
+        table.add_row(
+            d.id,
+            short_utc(d.timestamp_ms),
+            d.service,
+            f"{_short(d.source_topic, prefix)}[{d.source_partition}]@{d.source_offset}",
+            d.kind,
+            "" if d.key is None else d.key.decode("utf-8", "replace"),
+            d.error if len(d.error) <= 60 else d.error[:59] + "…",
+            "" if redriven is None else short_utc(redriven["redriven_at"]),
+        )
+    console.print(table)
+
+
+def _print_redriven(console: Console, records: list[DeadLetterRedrive], prefix: str) -> None:
+    if not records:
+        return
+    table = Table(title="re-driven", title_justify="left")
+    for column in ("dead letter", "back to", "operator", "note"):
+        table.add_column(column, overflow="fold")
+    for r in records:
+        where = f"{_short(r['source_topic'], prefix)}[{r['partition']}]@{r['offset']}"
+        table.add_row(r["dead_letter_id"], where, r["operator"], r.get("note", ""))
+    console.print(table)
+
+
+def _details(letter: DeadLetter, done: DeadLetterRedrive | None, serdes: Serdes, prefix: str) -> Table:
+    """One dead letter, a row per fact: headers as sent, the value decoded with its topic's schema."""
+    table = Table(title=f"dead letter {letter.id}", title_justify="left", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    facts = letter.view(prefix, done)
+    for name in ("dead_lettered_at", "service", "kind", "error", "key"):
+        table.add_row(name, str(facts[name]))
+    source = f"{letter.source_topic} partition {letter.source_partition} offset {letter.source_offset}"
+    table.add_row("source", source)
+    for name, value in letter.original_headers:
+        table.add_row(f"header {name}", value.decode("utf-8", "replace"))
+    table.add_row("value", _decoded(letter, serdes, prefix))
+    by = "no" if done is None else f"{short_utc(done['redriven_at'])} by {done['operator']}"
+    table.add_row("re-driven", by)
+    return table
+
+
+def _decoded(letter: DeadLetter, serdes: Serdes, prefix: str) -> str:
+    """The value as JSON when its source topic's schema reads it, else why not and its size."""
+    if letter.value is None:
+        return "none (a tombstone)"
+    spec = next((s for s in ALL if s.full_name(prefix) == letter.source_topic and s.value), None)
+    if spec is None:
+        return f"{len(letter.value)} bytes (no schema for {letter.source_topic})"
+    try:
+        return json.dumps(serdes(spec).decode(letter.value), indent=2, default=str)
+    except SchemaError as exc:
+        return f"{len(letter.value)} bytes, not decodable: {exc}"

@@ -23,6 +23,18 @@ class Customer(TypedDict):
     updated_at: EpochMillis
 
 
+class DeadLetterRedrive(TypedDict):
+    """A dead letter sent back to its source topic, once (dead-letter-redrives, key: its id)."""
+
+    dead_letter_id: str
+    source_topic: str
+    partition: int
+    offset: int
+    redriven_at: EpochMillis
+    operator: str
+    note: NotRequired[str]
+
+
 class InventoryLevel(TypedDict):
     """Stock on hand of a sku as set by an operator (topic inventory-levels, compacted, key sku)."""
 

@@ -50,6 +50,13 @@ class Topics:
     DEAD_LETTERS = TopicSpec(
         "dead-letters", "original key", None, doc="original bytes; headers name source and error"
     )
+    DEAD_LETTER_REDRIVES = TopicSpec(
+        "dead-letter-redrives",
+        "dead letter id",
+        "DeadLetterRedrive",
+        compacted=True,
+        doc="each dead letter sent back to its source topic, once (written by python -m ops)",
+    )
 
 
 ALL: tuple[TopicSpec, ...] = tuple(v for v in vars(Topics).values() if isinstance(v, TopicSpec))

@@ -10,6 +10,7 @@ from fastapi import Request
 
 from consumers.query_api.lag import LagMonitor
 from consumers.query_api.projections.customers import CustomerViews, NotificationViews
+from consumers.query_api.projections.dead_letters import DeadLetterViews
 from consumers.query_api.projections.inventory import InventoryViews
 from consumers.query_api.projections.orders import OrderViews
 from consumers.query_api.projections.stats import SalesWindows, StateCounts
@@ -51,6 +52,12 @@ def sales(request: Request) -> SalesWindows:
     """Sales per minute and sku."""
     windows: SalesWindows = request.app.state.sales
     return windows
+
+
+def dead_letters(request: Request) -> DeadLetterViews:
+    """The newest dead letters and their re-drives."""
+    views: DeadLetterViews = request.app.state.dead_letters
+    return views
 
 
 def broadcaster(request: Request) -> Broadcaster:

@@ -13,11 +13,21 @@ from consumers.query_api.lag import KafkaOffsets, LagMonitor, processor_groups
 from consumers.query_api.materializer import Materializer
 from consumers.query_api.projections.base import Projection
 from consumers.query_api.projections.customers import CustomerViews, NotificationViews
+from consumers.query_api.projections.dead_letters import DeadLetterViews, RedriveViews
 from consumers.query_api.projections.inventory import InventoryViews
 from consumers.query_api.projections.orders import OrderViews
 from consumers.query_api.projections.stats import SalesWindows, StateCounts
 from consumers.query_api.projections.store import open_views
-from consumers.query_api.routes import asyncapi, customers, dashboard, inventory, orders, stats, stream
+from consumers.query_api.routes import (
+    asyncapi,
+    customers,
+    dashboard,
+    dead_letters,
+    inventory,
+    orders,
+    stats,
+    stream,
+)
 from consumers.query_api.settings import QuerySettings
 from consumers.query_api.stream import Broadcaster
 from consumers.query_api.supervisor import Supervisor
@@ -38,6 +48,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     notification_views = NotificationViews()
     state_counts = StateCounts()
     sales = SalesWindows()
+    letters = DeadLetterViews(settings.kafka.topic_prefix, settings.dead_letters_kept)
     serdes = Serdes(settings.kafka, settings.registry)
     projections: list[Projection] = [
         order_views,
@@ -46,8 +57,9 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
         notification_views,
         state_counts,
         sales,
+        RedriveViews(letters),
     ]
-    materializer = Materializer(settings.kafka, serdes, projections)
+    materializer = Materializer(settings.kafka, serdes, projections, raw=[letters])
     offsets = KafkaOffsets(settings.kafka)  # connects on the first dashboard request, not at start
 
     @asynccontextmanager
@@ -76,6 +88,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     app.state.notifications = notification_views
     app.state.state_counts = state_counts
     app.state.sales = sales
+    app.state.dead_letters = letters
     app.state.broadcaster = hub
     app.state.lag = LagMonitor(
         offsets, processor_groups(settings.kafka.topic_prefix), settings.lag_interval_s
@@ -94,7 +107,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
         return supervisor.failure
 
     install_common(app, ready, settings.max_body_bytes, not_ready_reason=not_ready_reason)
-    for router in (orders.router, inventory.router, customers.router, stats.router):
+    for router in (orders.router, inventory.router, customers.router, stats.router, dead_letters.router):
         app.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(stream.router)
     app.include_router(asyncapi.router)

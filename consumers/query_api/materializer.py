@@ -1,9 +1,10 @@
 """Reads every partition of the read models' topics from the start and applies each record.
 
 No consumer group: every replica reads everything, so replicas answer alike and need no
-coordination. Ready means caught up to the end offsets seen when reading began. query-api's
-supervisor runs ``Materializer.run`` and runs it again after a failure; a new run goes on from
-where the last one stopped.
+coordination. It reads committed records only: the one transactional writer (``python -m ops
+dead-letters redrive``) may abort, and what it aborted never happened. Ready means caught up to
+the end offsets seen when reading began. query-api's supervisor runs ``Materializer.run`` and
+runs it again after a failure; a new run goes on from where the last one stopped.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError, UnknownTopicOrPartitionError
 
-from consumers.query_api.projections.base import Projection
+from consumers.query_api.projections.base import Projection, RawProjection
 from infra.metrics import EVENTS_IN, LAG, UNREADABLE
 from infra.settings import KafkaSettings
 from infra.topics import partitions_of
@@ -30,11 +31,18 @@ SERVICE = "query-api"
 class Materializer:
     """Owns one consumer feeding every projection; ``caught_up`` drives readiness."""
 
-    def __init__(self, kafka: KafkaSettings, serdes: Serdes, projections: Iterable[Projection]) -> None:
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        serdes: Serdes,
+        projections: Iterable[Projection],
+        raw: Iterable[RawProjection] = (),
+    ) -> None:
         self._kafka = kafka
-        self._routes: dict[str, tuple[Projection, AvroSerde]] = {
+        self._routes: dict[str, tuple[Projection, AvroSerde] | RawProjection] = {
             p.topic.full_name(kafka.topic_prefix): (p, serdes(p.topic)) for p in projections
         }
+        self._routes.update({p.topic.full_name(kafka.topic_prefix): p for p in raw})
         self._targets: dict[TopicPartition, int] | None = None
         self._next: dict[TopicPartition, int] = {}  # per partition, the first offset not applied yet
         self.caught_up = False
@@ -46,9 +54,13 @@ class Materializer:
             while True:
                 batches = await consumer.getmany(timeout_ms=200, max_records=5000)
                 for tp, messages in batches.items():
-                    projection, serde = self._routes[tp.topic]
+                    route = self._routes[tp.topic]
                     for message in messages:
-                        await self._apply(projection, serde, message.key, message.value, tp)
+                        if isinstance(route, tuple):
+                            await self._apply(*route, message)
+                        else:
+                            route.apply_raw(message)
+                            EVENTS_IN.labels(SERVICE, tp.topic).inc()
                     # after the whole batch: a run that fails inside it applies it again (idempotent)
                     self._next[tp] = messages[-1].offset + 1
                 if not self.caught_up:
@@ -66,6 +78,7 @@ class Materializer:
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
                 max_poll_records=5000,
+                isolation_level="read_committed",
             )
             try:
                 await consumer.start()
@@ -96,25 +109,26 @@ class Materializer:
                 consumer.seek(tp, self._next[tp])
 
     async def _apply(
-        self,
-        projection: Projection,
-        serde: AvroSerde,
-        key: bytes | None,
-        value: bytes | None,
-        tp: TopicPartition,
+        self, projection: Projection, serde: AvroSerde, message: ConsumerRecord[bytes, bytes]
     ) -> None:
         """Decode and apply one record; an unreadable one is counted, logged and skipped."""
         try:
-            record = await decode_waiting_for_registry(serde, value)
+            record = await decode_waiting_for_registry(serde, message.value)
         except DecodeError as exc:
-            UNREADABLE.labels(SERVICE, tp.topic).inc()
+            UNREADABLE.labels(SERVICE, message.topic).inc()
             log.warning(
                 "unreadable record skipped",
-                extra={"topic": tp.topic, "partition": tp.partition, "error": str(exc)},
+                extra={
+                    "topic": message.topic,
+                    "partition": message.partition,
+                    "offset": message.offset,
+                    "error": str(exc),
+                },
             )
             return
-        projection.apply(key.decode() if key is not None else None, record)
-        EVENTS_IN.labels(SERVICE, tp.topic).inc()
+        key = message.key.decode() if message.key is not None else None
+        projection.apply(key, record, message.headers)
+        EVENTS_IN.labels(SERVICE, message.topic).inc()
 
     async def _check_caught_up(self, consumer: AIOKafkaConsumer) -> bool:
         """Whether every partition has reached the end offset seen at start."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 OrderState = Literal["CREATED", "VALIDATED", "FAILED", "PAID", "SHIPPED", "CANCELLED"]
 
@@ -78,10 +78,54 @@ class OrderView(BaseModel):
     updated_at: str
     validated_at: str | None = None
     payment_ids: list[str] = []
+    trace_id: str | None = Field(
+        default=None,
+        description="W3C trace id (32 hex digits) carried by the record of this version, if any (SPEC §5)",
+    )
 
 
 class CustomerOrdersOut(BaseModel):
     """A page of a customer's orders, newest first; ``next_cursor`` is null on the last page."""
 
     orders: list[OrderView]
+    next_cursor: str | None
+
+
+class DeadLetterSource(BaseModel):
+    """Where the dead-lettered record was read (its topic named without the deployment's prefix)."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+class DeadLetterRedriveOut(BaseModel):
+    """When and where a re-drive sent the record back (``python -m ops dead-letters redrive``)."""
+
+    at: str
+    topic: str
+    partition: int
+    offset: int
+    operator: str
+    note: str
+
+
+class DeadLetterOut(BaseModel):
+    """One record of ``dead-letters``; ``id`` is its ``<partition>-<offset>`` there."""
+
+    id: str
+    dead_lettered_at: str
+    service: str
+    source: DeadLetterSource
+    kind: str = Field(description="decode, apply, partition, deliver or unmatched")
+    error: str
+    key: str | None
+    trace_id: str | None
+    redriven: DeadLetterRedriveOut | None
+
+
+class DeadLettersOut(BaseModel):
+    """A page of dead letters, newest first; ``next_cursor`` is null on the last page."""
+
+    dead_letters: list[DeadLetterOut]
     next_cursor: str | None

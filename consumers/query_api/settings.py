@@ -25,6 +25,11 @@ class QuerySettings(ServiceSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     store: Literal["memory", "rocksdb"] = Field(default="memory", description="where order views live")
     store_dir: str = ".local/query-api"
+    dead_letters_kept: int = Field(
+        default=10_000,
+        ge=1,
+        description="how many of the newest dead letters the read model keeps (the topic keeps them all)",
+    )
     lag_interval_s: float = Field(
         default=3.0,
         gt=0,

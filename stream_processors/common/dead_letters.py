@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import faust
@@ -12,6 +12,7 @@ from faust.types import EventT
 
 from infra import tracing
 from infra.metrics import DEAD_LETTERS
+from schemas import dead_letters
 from schemas.topics import Topics
 
 if TYPE_CHECKING:
@@ -48,7 +49,10 @@ class DeadLetters:
         """Dead-letter a record of a batch (``runtime.Input``)."""
         key = _key_bytes(item.key)
         trace = item.trace_headers or tracing.kafka_headers(item.trace)
-        await self.send_raw(item.topic, item.partition, item.offset, key, item.value, kind, error, trace)
+        original = item.event.message.headers
+        await self.send_raw(
+            item.topic, item.partition, item.offset, key, item.value, kind, error, trace, original
+        )
 
     def where(self, item: Input, error: str) -> dict[str, Any]:
         """Log fields naming a record's topic, partition and offset, and an error."""
@@ -59,7 +63,15 @@ class DeadLetters:
         message = event.message
         trace = tracing.kafka_headers(tracing.context_from(message.headers))
         await self.send_raw(
-            message.topic, message.partition, message.offset, message.key, message.value, kind, error, trace
+            message.topic,
+            message.partition,
+            message.offset,
+            message.key,
+            message.value,
+            kind,
+            error,
+            trace,
+            message.headers,
         )
 
     async def send_raw(
@@ -72,20 +84,18 @@ class DeadLetters:
         kind: str,
         error: BaseException | str,
         trace: Sequence[tuple[str, bytes]] = (),
+        original: Iterable[tuple[str, bytes]] | Mapping[str, bytes] | None = None,
     ) -> None:
         """Publish a dead letter with headers naming its source, count it and log where it came from.
 
-        ``trace``: the source record's trace headers, kept so the dead letter stays on its trace.
+        ``trace``: the trace headers of its processing, so the dead letter stays on its trace;
+        ``original``: the source record's headers, kept so a re-drive sends them back
+        (``schemas.dead_letters``); its own trace headers give way to ``trace``.
         """
-        headers = {
-            **dict(trace),
-            "source-topic": topic.encode(),
-            "source-partition": str(partition).encode(),
-            "source-offset": str(offset).encode(),
-            "service": self.service.encode(),
-            "error-kind": kind.encode(),
-            "error": (error if isinstance(error, str) else repr(error))[:1000].encode(),
-        }
+        pairs = original.items() if isinstance(original, Mapping) else (original or ())
+        kept = [(name, value) for name, value in pairs if name not in tracing.FIELDS]
+        text = error if isinstance(error, str) else repr(error)
+        headers = dead_letters.headers_of([*kept, *trace], topic, partition, offset, self.service, kind, text)
         await self.topic.send(key=key, value=value, headers=headers)
         DEAD_LETTERS.labels(self.service, topic, kind).inc()
         log.warning(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from consumers.query_api.projections.base import Headers
 from schemas.clock import iso
 from schemas.topics import Topics
 
@@ -20,7 +21,7 @@ class CustomerViews:
         """The customer as last set, if known."""
         return self._views.get(customer_id)
 
-    def apply(self, key: str | None, record: dict[str, Any]) -> None:
+    def apply(self, key: str | None, record: dict[str, Any], headers: Headers = ()) -> None:
         """Replace the customer's view (PUT replaces)."""
         self._views[record["customer_id"]] = {**record, "updated_at": iso(record["updated_at"])}
 
@@ -38,7 +39,7 @@ class NotificationViews:
         """Up to ``limit`` notifications of the customer, newest first."""
         return self._by_customer.get(customer_id, [])[::-1][:limit]
 
-    def apply(self, key: str | None, record: dict[str, Any]) -> None:
+    def apply(self, key: str | None, record: dict[str, Any], headers: Headers = ()) -> None:
         """Keep a notification unless its id was seen (redeliveries repeat ids)."""
         if record["notification_id"] in self._seen:
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from consumers.query_api.projections.base import Headers
 from schemas.topics import Topics
 
 
@@ -19,7 +20,7 @@ class InventoryViews:
         """``{sku, on_hand, reserved, available}`` of ``sku``, if known."""
         return self._views.get(sku)
 
-    def apply(self, key: str | None, record: dict[str, Any]) -> None:
+    def apply(self, key: str | None, record: dict[str, Any], headers: Headers = ()) -> None:
         """Keep the newest view of the record's sku."""
         self._views[record["sku"]] = {
             "sku": record["sku"],

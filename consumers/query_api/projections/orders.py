@@ -7,6 +7,8 @@ import bisect
 from collections.abc import Callable, Collection, MutableMapping
 from typing import Any
 
+from consumers.query_api.projections.base import Headers
+from infra.tracing import trace_id_of
 from schemas.clock import iso
 from schemas.topics import Topics
 
@@ -18,12 +20,15 @@ TIMESTAMPS = ("placed_at", "updated_at", "validated_at")
 FAILURES_KEPT = 100
 
 
-def to_view(order: dict[str, Any]) -> View:
-    """The order as the HTTP API shows it: every field, timestamps as ISO-8601 strings."""
+def to_view(order: dict[str, Any], trace_id: str | None = None) -> View:
+    """The order as the HTTP API shows it: every field, timestamps as ISO-8601 strings, and the
+    trace id its version's record carried (SPEC §5 trace context; None when it carried none).
+    """
     view = dict(order)
     for field in TIMESTAMPS:
         if view.get(field) is not None:
             view[field] = iso(view[field])
+    view["trace_id"] = trace_id
     return view
 
 
@@ -51,7 +56,7 @@ class OrderViews:
         """The latest view of ``order_id``, if known."""
         return self._views.get(order_id)
 
-    def apply(self, key: str | None, record: dict[str, Any]) -> None:
+    def apply(self, key: str | None, record: dict[str, Any], headers: Headers = ()) -> None:
         """Keep ``record`` if it is newer than what we have, and wake the order's waiters."""
         order_id = record["order_id"]
         current = self._views.get(order_id)
@@ -70,7 +75,7 @@ class OrderViews:
             bisect.insort(
                 self._by_customer.setdefault(record["customer_id"], []), (record["placed_at"], order_id)
             )
-        view = self._views[order_id] = to_view(record)
+        view = self._views[order_id] = to_view(record, trace_id_of(headers))
         if self._on_change is not None:
             self._on_change(view)
         for waiter in self._waiters.pop(order_id, ()):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from consumers.query_api.projections.base import Headers
 from schemas.topics import Topics
 
 STATES = ("CREATED", "VALIDATED", "FAILED", "PAID", "SHIPPED", "CANCELLED")
@@ -21,7 +22,7 @@ class StateCounts:
         """Count per state, every state present."""
         return dict(self._counts)
 
-    def apply(self, key: str | None, record: dict[str, Any]) -> None:
+    def apply(self, key: str | None, record: dict[str, Any], headers: Headers = ()) -> None:
         """The latest count of a state replaces the previous one (the topic is compacted state)."""
         self._counts[record["state"]] = int(record["count"])
 
@@ -39,7 +40,7 @@ class SalesWindows:
         chosen = [w for (_, begin), w in self._windows.items() if begin >= start]
         return sorted(chosen, key=lambda w: (w["window_start"], w["sku"]))
 
-    def apply(self, key: str | None, record: dict[str, Any]) -> None:
+    def apply(self, key: str | None, record: dict[str, Any], headers: Headers = ()) -> None:
         """Keep the fullest record of the window (updates only ever add orders)."""
         slot = (record["sku"], int(record["window_start"]))
         current = self._windows.get(slot)

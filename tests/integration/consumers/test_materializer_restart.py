@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from consumers.query_api.materializer import Materializer
+from consumers.query_api.projections.base import Headers
 from consumers.query_api.supervisor import Supervisor
 from infra.settings import KafkaSettings, RegistrySettings
 from infra.topics import ensure_topics
@@ -34,7 +35,7 @@ class FailsOnceAt:
         self.applied: list[int] = []
         self.seen: defaultdict[int, asyncio.Event] = defaultdict(asyncio.Event)
 
-    def apply(self, key: str | None, record: dict[str, Any]) -> None:
+    def apply(self, key: str | None, record: dict[str, Any], headers: Headers = ()) -> None:
         if record["count"] == self.fail_at and not self.failed:
             self.failed = True
             raise ValueError(f"projection bug at {self.fail_at}")

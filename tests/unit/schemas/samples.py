@@ -86,4 +86,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "revenue_cents": 8750,
     },
     "StateCount": {"state": "CREATED", "count": 42},
+    "DeadLetterRedrive": {
+        "dead_letter_id": "3-1542",
+        "source_topic": "payments",
+        "partition": 4,
+        "offset": 77,
+        "redriven_at": T0,
+        "operator": "ann",
+        "note": "hold time fixed",
+    },
 }
