@@ -27,7 +27,12 @@ async def read_to_end(
         raise OpsError(f"topic {topic} does not exist on {kafka.bootstrap_servers}")
     tps = [TopicPartition(topic, p) for p in range(counts[topic])]
     consumer = AIOKafkaConsumer(
-        **kafka.client_options(), group_id=None, enable_auto_commit=False, isolation_level=isolation_level
+        **kafka.client_options(),
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level=isolation_level,
+        # an assigned partition is reset as soon as it is assigned; "latest" could win over the seek below
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     try:

@@ -18,6 +18,7 @@ from typing import Any
 
 import faust
 
+from infra import tracing
 from schemas.clock import now_ms
 from schemas.partitions import partition_of
 from schemas.topics import Topics
@@ -50,7 +51,7 @@ class OrdersHandler:
         app: faust.App,
         wiring: Wiring,
         tables: tuple[faust.Table[str, Any], faust.Table[str, Any], faust.Table[str, Any]],
-        dead_letter: Callable[[str, int, int, bytes, bytes, str, str], Any],
+        dead_letter: Callable[..., Any],
     ) -> None:
         self.app = app
         self.wiring = wiring
@@ -92,6 +93,8 @@ class OrdersHandler:
                 "held_at": now,
                 "source": [item.topic, item.partition, item.offset],
                 "value": base64.b64encode(item.value or b"").decode(),
+                # its headers (trace context among them): its dead letter keeps them for a re-drive
+                "headers": [[name, base64.b64encode(value).decode()] for name, value in _pairs(item)],
             }
             self.held[order_id] = rules.hold(self.held.get(order_id), entry)
             self.holding[item.partition][order_id] = None
@@ -193,7 +196,10 @@ class OrdersHandler:
             topic, part, offset = entry["source"]
             value = base64.b64decode(entry["value"])
             key = order_id.encode()
-            await self.dead_letter(topic, part, offset, key, value, "unmatched", "no such order")
+            headers = [(name, base64.b64decode(text)) for name, text in entry.get("headers", [])]
+            trace = [(name, data) for name, data in headers if name in tracing.FIELDS]
+            error = "no such order"
+            await self.dead_letter(topic, part, offset, key, value, "unmatched", error, trace, headers)
         if expired:
             if kept:
                 self.held[order_id] = kept
@@ -226,3 +232,9 @@ class OrdersHandler:
             self.undecided[partition_of(order_id, self.wiring.partitions)][order_id] = entry
         for order_id in self.held.keys():
             self.holding[partition_of(order_id, self.wiring.partitions)][order_id] = None
+
+
+def _pairs(item: Input) -> list[tuple[str, bytes]]:
+    """The record's headers as (name, bytes) pairs, however Faust hands them over."""
+    headers = item.event.message.headers or []
+    return list(headers.items() if isinstance(headers, Mapping) else headers)
