@@ -12,7 +12,26 @@ DEAD_LETTERS = Counter(
 UNREADABLE = Counter(
     "shopstream_unreadable_records_total", "Records a read model skipped as undecodable", ["service", "topic"]
 )
-LAG = Gauge("shopstream_consumer_lag", "Records behind the end offsets", ["service", "topic"])
+CONSUMER_LAG = Gauge(
+    "shopstream_consumer_lag_records",
+    "End offset (high watermark) minus the next offset to process, per assigned partition",
+    ["service", "topic", "partition"],
+)
+OLDEST_UNPROCESSED_AGE = Gauge(
+    "shopstream_consumer_oldest_unprocessed_age_seconds",
+    "Now minus the timestamp of the partition's oldest record not yet processed; 0 when caught up",
+    ["service", "topic", "partition"],
+)
+COMMIT_SECONDS = Histogram(
+    "shopstream_commit_latency_seconds",
+    "Time of each offset commit sent to the broker, its pre-commit producer flush included",
+    ["service"],
+)
+REBALANCES = Counter(
+    "shopstream_rebalances_total",
+    "Consumer group rebalances (partition assignments) the worker went through",
+    ["service"],
+)
 PROCESSING_SECONDS = Histogram(
     "shopstream_processing_seconds", "Time to apply one record", ["service", "topic"]
 )

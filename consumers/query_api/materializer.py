@@ -5,6 +5,12 @@ coordination. It reads committed records only: the one transactional writer (``p
 dead-letters redrive``) may abort, and what it aborted never happened. Ready means caught up to
 the end offsets seen when reading began. query-api's supervisor runs ``Materializer.run`` and
 runs it again after a failure; a new run goes on from where the last one stopped.
+
+After each fetch, before applying it and again after, it sets ``shopstream_consumer_lag_records``
+of every partition: the last stable offset the fetch responses carry (the end of what a read_committed
+consumer may read; the end offsets read at start until one came) minus the next offset to apply
+(the first record fetched, else the consumer's position). No request of its own: the consumer
+fetches every partition all the time. A batch that fails to apply keeps showing as lag.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError, UnknownTopicOrPartitionError
 
 from consumers.query_api.projections.base import Projection, RawProjection
-from infra.metrics import EVENTS_IN, LAG, UNREADABLE
+from infra.metrics import CONSUMER_LAG, EVENTS_IN, UNREADABLE
 from infra.settings import KafkaSettings
 from infra.topics import partitions_of
 from schemas.exceptions import DecodeError
@@ -53,6 +59,7 @@ class Materializer:
         try:
             while True:
                 batches = await consumer.getmany(timeout_ms=200, max_records=5000)
+                await self._export_lag(consumer, {tp: got[0].offset for tp, got in batches.items() if got})
                 for tp, messages in batches.items():
                     route = self._routes[tp.topic]
                     for message in messages:
@@ -63,6 +70,7 @@ class Materializer:
                             EVENTS_IN.labels(SERVICE, tp.topic).inc()
                     # after the whole batch: a run that fails inside it applies it again (idempotent)
                     self._next[tp] = messages[-1].offset + 1
+                await self._export_lag(consumer, {})
                 if not self.caught_up:
                     self.caught_up = await self._check_caught_up(consumer)
         finally:
@@ -133,9 +141,21 @@ class Materializer:
     async def _check_caught_up(self, consumer: AIOKafkaConsumer) -> bool:
         """Whether every partition has reached the end offset seen at start."""
         assert self._targets is not None  # noqa: S101 - set before reading begins
-        behind: dict[str, int] = {}
         for tp, target in self._targets.items():
-            behind[tp.topic] = behind.get(tp.topic, 0) + max(0, target - await consumer.position(tp))
-        for topic, lag in behind.items():
-            LAG.labels(SERVICE, topic).set(lag)
-        return not any(behind.values())
+            if await consumer.position(tp) < target:
+                return False
+        return True
+
+    async def _export_lag(self, consumer: AIOKafkaConsumer, fetched: dict[TopicPartition, int]) -> None:
+        """Each partition's lag: its latest known end minus the next offset to apply.
+
+        ``fetched``: the first offset of each partition's batch, not applied yet; elsewhere the
+        position, not the offset after the last record applied: a transaction's commit marker
+        takes an offset, which the position moves past and no record has.
+        """
+        assert self._targets is not None  # noqa: S101 - set before reading begins
+        for tp, target in self._targets.items():
+            end = consumer.last_stable_offset(tp)  # None (or -1) until a fetch response came
+            position = fetched[tp] if tp in fetched else await consumer.position(tp)
+            lag = max(0, (target if end is None or end < 0 else end) - position)
+            CONSUMER_LAG.labels(SERVICE, tp.topic, str(tp.partition)).set(lag)

@@ -21,7 +21,9 @@ from schemas.registry import RegistryError
 from schemas.serde import AvroSerde
 from schemas.serdes import Serdes
 from schemas.topics import ALL, TopicSpec
+from stream_processors.common.backlog import BacklogExporter
 from stream_processors.common.codecs import avro_codec
+from stream_processors.common.sensors import ProcessorMonitor
 from stream_processors.common.settings import ProcessorSettings
 from stream_processors.common.stores import FollowingTable
 from stream_processors.common.transport import LedgerTransport
@@ -60,7 +62,11 @@ class App(faust.App):
 
 
 def make_app(service: str, settings: ProcessorSettings) -> faust.App:
-    """A Faust app whose group id is ``<prefix>shopstream-<service>`` (its own consumer group)."""
+    """A Faust app whose group id is ``<prefix>shopstream-<service>`` (its own consumer group).
+
+    Besides Faust's own, it exports lag and oldest-record age per input partition (``backlog``),
+    commit latency and rebalances (``sensors``).
+    """
     kafka = settings.kafka
     # one directory per worker: RocksDB locks it, and several workers may share a machine
     datadir = Path(settings.data_dir) / f"{kafka.topic_prefix}{service}-{settings.web_port}"
@@ -87,10 +93,12 @@ def make_app(service: str, settings: ProcessorSettings) -> faust.App:
         table_key_index_size=settings.key_index_size,
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.heartbeat_s,
+        Monitor=ProcessorMonitor,
     )
     app.store_options = settings.store_options()
     app.service_name = service
     app.compacted_topics = frozenset(spec.full_name(kafka.topic_prefix) for spec in ALL if spec.compacted)
+    app.add_dependency(BacklogExporter(app, service, kafka, settings.lag_interval_s))
     return app
 
 

@@ -40,7 +40,8 @@ class PartitionLedger:
 
     commit_point: int
     expected: int | None  # the offset the next record handed out should have; None after a seek
-    pending: set[int] = field(default_factory=set)
+    #: offsets handed out and not processed → their records' timestamps (epoch ms; None: unknown)
+    pending: dict[int, int | None] = field(default_factory=dict)
     processed: set[int] = field(default_factory=set)
     absent: dict[int, int] = field(default_factory=dict)  # start → end (exclusive)
     stalled: tuple[float, int] | None = None  # (since, commit point then): a tail or a hole waiting
@@ -48,8 +49,8 @@ class PartitionLedger:
     #: the log has every offset (a topic that is not compacted): a jump is records skipped, not a gap
     gapless: bool = False
 
-    def handed_out(self, offset: int) -> None:
-        """The consumer handed ``offset`` to the framework."""
+    def handed_out(self, offset: int, timestamp_ms: int | None = None) -> None:
+        """The consumer handed ``offset`` (its record written at ``timestamp_ms``) to the framework."""
         if self.expected is not None and offset > self.expected and not self.gapless:
             self.absent[self.expected] = offset  # fetched on from a known position: not in the log
         elif self.absent:
@@ -57,11 +58,11 @@ class PartitionLedger:
             self.absent = {s: e for s, e in self.absent.items() if not s <= offset < e}
         self.expected = offset + 1
         if offset >= self.commit_point and offset not in self.processed:
-            self.pending.add(offset)
+            self.pending[offset] = timestamp_ms
 
     def done(self, offset: int) -> None:
         """``offset`` was processed."""
-        self.pending.discard(offset)
+        self.pending.pop(offset, None)
         if offset >= self.commit_point:
             self.processed.add(offset)
             self._advance()
@@ -78,7 +79,7 @@ class PartitionLedger:
                 break
         if point != self.commit_point:
             self.commit_point = point
-            self.pending = {o for o in self.pending if o >= point}
+            self.pending = {o: ts for o, ts in self.pending.items() if o >= point}
             self.absent = {s: e for s, e in self.absent.items() if e > point}
             self.stalled = self.first_refetch = None
 
@@ -128,11 +129,11 @@ class OffsetLedger(Generic[TP]):
         if ledger is not None:
             ledger.expected = None
 
-    def handed_out(self, tp: TP, offset: int) -> None:
-        """The consumer handed the record at ``offset`` of ``tp`` to the framework."""
+    def handed_out(self, tp: TP, offset: int, timestamp_ms: int | None = None) -> None:
+        """The consumer handed the record at ``offset`` of ``tp`` (written at ``timestamp_ms``) out."""
         ledger = self.partitions.get(tp)
         if ledger is not None:
-            ledger.handed_out(offset)
+            ledger.handed_out(offset, timestamp_ms)
 
     def done(self, tp: TP, offset: int) -> None:
         """The record at ``offset`` of ``tp`` was processed, its outputs acknowledged."""
@@ -144,6 +145,17 @@ class OffsetLedger(Generic[TP]):
         """The offset safe to commit for ``tp``: every offset below it was processed or is absent."""
         ledger = self.partitions.get(tp)
         return None if ledger is None else ledger.commit_point
+
+    def head(self, tp: TP) -> tuple[int, int | None] | None:
+        """``tp``'s commit point, the next offset to process, and the timestamp (epoch ms) of its record.
+
+        The timestamp is known when that record was handed out and not processed yet; None when it
+        was not handed out (not fetched yet, dropped and not fetched again, or absent from the log).
+        """
+        ledger = self.partitions.get(tp)
+        if ledger is None:
+            return None
+        return ledger.commit_point, ledger.pending.get(ledger.commit_point)
 
     def to_refetch(self, now: float, idle: Iterable[TP]) -> list[tuple[TP, int]]:
         """The partitions to fetch again now, each from its commit point.

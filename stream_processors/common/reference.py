@@ -16,10 +16,11 @@ import asyncio
 import logging
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from mode import Service
 
+from infra import tracing
 from infra.metrics import EVENTS_IN, REFERENCE_CATCH_UPS, UNREADABLE
 from infra.settings import KafkaSettings
 from infra.topics import partitions_of
@@ -96,7 +97,7 @@ class ReferenceView(Service):
                 continue
             for tp, messages in batches.items():
                 for message in messages:
-                    await self._apply(tp, message.key, message.value, message.offset)
+                    await self._apply(tp, message)
                 self._applied[tp] = messages[-1].offset + 1 if messages else self._applied.get(tp, 0)
             for tp in self._partitions:  # also counts offsets skipped by compaction or markers
                 if tp not in batches:
@@ -104,12 +105,15 @@ class ReferenceView(Service):
             self._progress.set()
             self._progress = asyncio.Event()
 
-    async def _apply(self, tp: TopicPartition, key: bytes | None, value: bytes | None, offset: int) -> None:
+    async def _apply(self, tp: TopicPartition, message: ConsumerRecord[bytes, bytes]) -> None:
         """Keep the record under its key; an unreadable one is counted, skipped and dead-lettered.
 
         Only records read after the initial load are dead-lettered: every start re-reads the whole
         compacted topic, and a record already there was dead-lettered when it was first read live.
+        The dead letter carries the record's trace context (its ``traceparent``/``tracestate``
+        headers), as the runtime's do (SPEC §5).
         """
+        key, value, offset = message.key, message.value, message.offset
         if key is None:
             return
         try:
@@ -117,7 +121,9 @@ class ReferenceView(Service):
         except DecodeError as exc:
             UNREADABLE.labels(self._service, self._serde.topic).inc()
             if self._dead is not None and self.loaded:
-                await self._dead.send_raw(tp.topic, tp.partition, offset, key, value, "decode", exc)
+                trace = tracing.kafka_headers(tracing.context_from(message.headers))
+                where = (tp.topic, tp.partition, offset)
+                await self._dead.send_raw(*where, key, value, "decode", exc, trace=trace)
             else:
                 log.warning(
                     "unreadable reference record", extra={"topic": self._serde.topic, "error": str(exc)}

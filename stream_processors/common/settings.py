@@ -65,6 +65,14 @@ class ProcessorSettings(ServiceSettings):
         description="how often processed offsets are committed (Faust's default): one OffsetCommit "
         "request per worker each time, after the pre-commit flush",
     )
+    lag_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        validation_alias=AliasChoices("PROCESSOR_LAG_INTERVAL_S"),
+        description="how often a worker refreshes its lag and oldest-record age metrics: one ListOffsets "
+        "request per worker each time, and a one-record fetch for partitions whose next record it has "
+        "not fetched yet (``backlog``)",
+    )
     linger_ms: float = Field(
         default=5.0,
         ge=0,

@@ -78,7 +78,8 @@ class LedgerConsumer(driver.Consumer):
     def _to_message(self, tp: TP, record: Any) -> Any:
         message = super()._to_message(tp, record)
         if self._tracks(tp.topic):
-            self.ledger.handed_out(tp, message.offset)
+            written = cast(float | None, message.timestamp)  # None for a record without one (pre-0.10)
+            self.ledger.handed_out(tp, message.offset, None if written is None else round(written * 1000))
             self._handed_out.inc()
         return message
 

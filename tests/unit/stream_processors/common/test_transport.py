@@ -51,13 +51,15 @@ def consumer(app: faust.App) -> LedgerConsumer:
     return consumer
 
 
-def fetch(consumer: LedgerConsumer, offset: int, tracked: bool = True, tp: TP = P0) -> ConsumerMessage:
+def fetch(
+    consumer: LedgerConsumer, offset: int, tracked: bool = True, tp: TP = P0, timestamp_ms: int = 0
+) -> ConsumerMessage:
     """A record of ``tp`` as Faust turns it into a message on the way from the fetcher."""
     record = SimpleNamespace(
         topic=tp.topic,
         partition=tp.partition,
         offset=offset,
-        timestamp=0,
+        timestamp=timestamp_ms,
         timestamp_type=0,
         headers=[],
         key=b"k",
@@ -71,9 +73,16 @@ def fetch(consumer: LedgerConsumer, offset: int, tracked: bool = True, tp: TP = 
     return message
 
 
+async def test_the_ledger_keeps_the_timestamp_of_each_record_handed_out(consumer: LedgerConsumer) -> None:
+    """The age of the oldest unprocessed record (``backlog``) is read from it."""
+    fetch(consumer, 10, timestamp_ms=1_700_000_000_123)
+    fetch(consumer, 11, timestamp_ms=1_700_000_000_456)
+    assert consumer.ledger.head(P0) == (10, 1_700_000_000_123)
+
+
 async def test_processed_events_are_committed_in_order(consumer: LedgerConsumer) -> None:
     messages = [fetch(consumer, o) for o in (10, 11, 12)]
-    assert consumer.ledger.partitions[P0].pending == {10, 11, 12}
+    assert set(consumer.ledger.partitions[P0].pending) == {10, 11, 12}
     assert [consumer.ack(m) for m in messages] == [True, True, True]
     assert consumer._new_offset(P0) == 13
     assert consumer._acked[P0] == []  # type: ignore[attr-defined]  # Faust's own list does not grow
@@ -99,7 +108,7 @@ async def test_an_ack_landing_between_revocation_and_assignment_refuses_nothing_
     assert consumer.ack(late) is True  # the batch in hand finishes after the revocation
     consumer.start_ledger({P0: 10})  # its commit never happened: the group still has 10
     again = fetch(consumer, 10)  # fetched again in the new generation
-    assert consumer.ledger.partitions[P0].pending == {10}
+    assert set(consumer.ledger.partitions[P0].pending) == {10}
     assert consumer.ack(again) is True
     assert consumer.ack(again) is False  # a second ack of one message counts once
     assert consumer._new_offset(P0) == 11

@@ -1,0 +1,106 @@
+"""query-api's lag per partition on a real broker: kept up to date after the read models caught up.
+
+The materializer reads its own order-counts topic. Three records are applied (lag 0 everywhere);
+then three more are written to partition 0 in one produce batch (they appear in the log at once),
+and the projection fails on the first of them every time: the run fails and is run again, so the
+batch stays unapplied, and partition 0's ``shopstream_consumer_lag_records`` must say 3.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from prometheus_client import REGISTRY
+
+from consumers.query_api.materializer import SERVICE, Materializer
+from consumers.query_api.supervisor import Supervisor
+from infra.settings import KafkaSettings, RegistrySettings
+from infra.topics import ensure_topics
+from schemas.serdes import Serdes
+from schemas.topics import Topics
+
+POISON = 4  # the count the projection always fails on
+
+
+class FailsAt:
+    """Applies order counts, except ``POISON``, which raises every time."""
+
+    topic = Topics.ORDER_COUNTS
+
+    def __init__(self) -> None:
+        self.applied: list[int] = []
+        self.three = asyncio.Event()
+
+    def apply(self, key: str | None, record: dict[str, Any], headers: Any = ()) -> None:
+        if record["count"] == POISON:
+            raise ValueError("projection bug")
+        self.applied.append(int(record["count"]))
+        if len(self.applied) == 3:
+            self.three.set()
+
+
+@pytest.fixture
+async def counts_topic(kafka_settings: KafkaSettings) -> AsyncIterator[str]:
+    """This test's own order-counts topic, deleted afterwards."""
+    await ensure_topics(kafka_settings, [Topics.ORDER_COUNTS])
+    name = Topics.ORDER_COUNTS.full_name(kafka_settings.topic_prefix)
+    yield name
+    admin = AIOKafkaAdminClient(**kafka_settings.client_options())
+    await admin.start()
+    try:
+        await admin.delete_topics([name])
+    finally:
+        await admin.close()
+
+
+async def until(condition: Callable[[], bool], timeout_s: float = 30) -> None:
+    """Return once ``condition`` holds; fail after ``timeout_s``."""
+    for _ in range(int(timeout_s / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    pytest.fail("condition never held")
+
+
+def lag(topic: str, partition: int) -> float | None:
+    labels = {"service": SERVICE, "topic": topic, "partition": str(partition)}
+    return REGISTRY.get_sample_value("shopstream_consumer_lag_records", labels)
+
+
+async def test_lag_stays_current_after_catching_up(
+    kafka_settings: KafkaSettings, registry_settings: RegistrySettings, counts_topic: str
+) -> None:
+    serdes = Serdes(kafka_settings, registry_settings)
+    serde = serdes(Topics.ORDER_COUNTS)
+    await asyncio.to_thread(serde.prepare)
+    projection = FailsAt()
+    materializer = Materializer(kafka_settings, serdes, [projection])
+    supervisor = Supervisor("materializer", materializer.run, first_s=0.05, cap_s=0.2)
+    producer = AIOKafkaProducer(**kafka_settings.client_options(), acks="all")
+    await producer.start()
+    try:
+        for n in (1, 2, 3):
+            value = serde.encode({"state": "CREATED", "count": n})
+            await producer.send_and_wait(counts_topic, value, key=b"CREATED", partition=0)
+        supervisor.start()
+        await asyncio.wait_for(projection.three.wait(), timeout=30)
+        await until(lambda: materializer.caught_up)
+        partitions = range(kafka_settings.partitions)
+        assert [lag(counts_topic, p) for p in partitions] == [0.0] * len(partitions)
+
+        batch = producer.create_batch()
+        for n in (POISON, 5, 6):
+            batch.append(key=b"CREATED", value=serde.encode({"state": "CREATED", "count": n}), timestamp=None)
+        await (await producer.send_batch(batch, counts_topic, partition=0))
+        await until(lambda: bool(lag(counts_topic, 0)))  # the batch was fetched (it fails to apply)
+        assert [lag(counts_topic, p) for p in partitions] == [3.0] + [0.0] * (len(partitions) - 1)
+        assert projection.applied == [1, 2, 3]
+    finally:
+        await supervisor.stop()
+        await producer.stop()
+        serdes.close()
