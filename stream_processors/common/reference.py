@@ -123,7 +123,7 @@ class ReferenceView(Service):
             if self._dead is not None and self.loaded:
                 trace = tracing.kafka_headers(tracing.context_from(message.headers))
                 where = (tp.topic, tp.partition, offset)
-                await self._dead.send_raw(*where, key, value, "decode", exc, trace=trace)
+                await self._dead.send_raw(*where, key, value, "decode", exc, trace, message.headers)
             else:
                 log.warning(
                     "unreadable reference record", extra={"topic": self._serde.topic, "error": str(exc)}

@@ -2,7 +2,7 @@
 
 A POST with a ``traceparent`` of our own: its trace id must be on the order-requests record, on every
 version of the order on ``orders``, on the three validations, and on the notification, each read from
-Kafka. A processor continues the trace (with its own span when spans are exported; here, with
+Kafka; query-api's view of the order gives it too. A processor continues the trace (with its own span when spans are exported; here, with
 no exporter, the context is handed on as it came).
 """
 
@@ -35,7 +35,8 @@ async def test_a_request_trace_id_reaches_every_record_of_the_order(system: Syst
     }
     r = await shop.ingest.post("/v1/orders", json=body, headers={"traceparent": traceparent})
     assert r.status_code == 202, r.text
-    assert (await shop.wait(order_id, "VALIDATED"))["version"] == 2
+    view = await shop.wait(order_id, "VALIDATED")
+    assert (view["version"], view["trace_id"]) == (2, trace_id)  # query-api: its latest version's trace
     await shop.notifications(customer, "ORDER_CONFIRMED", order_id)
 
     names = {spec.name: spec.full_name(system.topic_prefix) for spec in _TOPICS}
