@@ -75,7 +75,16 @@ FLOWS: dict[str, Flow] = {
             Topics.NOTIFICATIONS,
             Topics.ORDER_COUNTS,
             Topics.SALES_PER_MINUTE,
+            Topics.DEAD_LETTERS,
+            Topics.DEAD_LETTER_REDRIVES,
         )
+    ),
+}
+#: operator commands (``python -m ops``), not services: they run by hand. A re-drive also writes
+#: each dead letter's record back to its source topic, the operator's exception to one writer per topic.
+TOOLS: dict[str, Flow] = {
+    "ops": Flow(
+        sends=(Topics.DEAD_LETTER_REDRIVES,), receives=(Topics.DEAD_LETTERS, Topics.DEAD_LETTER_REDRIVES)
     ),
 }
 
@@ -168,9 +177,9 @@ def _channel(spec: TopicSpec, cluster: Cluster) -> dict[str, Any]:
 
 
 def _operations() -> dict[str, Any]:
-    """One ``send`` or ``receive`` operation per service and topic (SPEC §1)."""
+    """One ``send`` or ``receive`` operation per service (or operator tool) and topic (SPEC §1)."""
     operations: dict[str, Any] = {}
-    for service, flow in FLOWS.items():
+    for service, flow in {**FLOWS, **TOOLS}.items():
         for action, specs in (("send", flow.sends), ("receive", flow.receives)):
             for spec in specs:
                 operations[f"{service}_{action}_{spec.name}"] = {

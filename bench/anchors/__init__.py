@@ -76,8 +76,8 @@ class AnchorTopics:
         """Create both topics (the deployment's default partitions)."""
         await ensure_topics(self.kafka, [Topics.ORDER_REQUESTS, Topics.ORDER_VALIDATIONS])
 
-    async def preload(self, records: int) -> None:
-        """Write ``records`` OrderPlaced records to the source topic, keyed by order_id."""
+    async def preload(self, records: int, headers: Sequence[tuple[str, bytes]] = ()) -> None:
+        """Write ``records`` OrderPlaced records to the source topic, keyed by order_id, with ``headers``."""
         serdes, placed, _ = self.serdes()
         producer = AIOKafkaProducer(**self.kafka.producer_options())
         await producer.start()
@@ -87,7 +87,8 @@ class AnchorTopics:
             for i in range(records):
                 order_id = f"a-{i}"
                 value = placed.encode(order_placed(order_id, f"c-{i % 1000}", ["s-1", "s-2", "s-3"], t0))
-                futures.append(await producer.send(self.source, value, key=order_id.encode()))
+                sent = await producer.send(self.source, value, key=order_id.encode(), headers=list(headers))
+                futures.append(sent)
             await asyncio.gather(*futures)
         finally:
             await producer.stop()
