@@ -2,8 +2,9 @@
 
 Both come from the one source of each fact: topics from ``schemas/topics.py`` (through
 :func:`infra.topics.new_topic`, which also creates them locally), services, commands and ports from
-``infra/services.py``. The hand-written rest of the base (Kafka cluster, registry, ConfigMap,
-NetworkPolicies) lives beside ``generated/`` in ``infra/k8s/base``.
+``infra/services.py``; the monitoring objects from ``infra/observability`` (:mod:`infra.k8s.monitoring`).
+The hand-written rest of the base (Kafka cluster, registry, ConfigMap, NetworkPolicies) lives beside
+``generated/`` in ``infra/k8s/base``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from infra.k8s.monitoring import monitoring_objects
 from infra.services import SERVICES, Service
 from infra.settings import KafkaSettings
 from infra.topics import new_topic
@@ -25,6 +27,7 @@ BASE = K8S_DIR / "base"
 GENERATED = BASE / "generated"
 TOPICS_FILE = GENERATED / "kafka-topics.yaml"
 SERVICES_FILE = GENERATED / "services.yaml"
+MONITORING_FILE = GENERATED / "monitoring.yaml"
 
 KAFKA_CLUSTER = "shopstream"
 """Name of the Strimzi ``Kafka`` resource (base/kafka.yaml)."""
@@ -274,9 +277,27 @@ def service_objects() -> list[dict[str, Any]]:
     return [obj for s in SERVICES for obj in (http_api(s) if s.http_api else processor(s))]
 
 
+class _Dumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, writing multi-line strings (rule expressions, embedded files) as blocks."""
+
+
+def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_Dumper.add_representer(str, _string)
+
+
 def dump(objects: list[dict[str, Any]], source: str) -> str:
     """The objects as one multi-document YAML file with its do-not-edit header."""
-    body = yaml.safe_dump_all(objects, sort_keys=False, default_flow_style=False, explicit_start=True)
+    body = yaml.dump_all(
+        objects,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        explicit_start=True,
+        allow_unicode=True,
+    )
     return HEADER.format(source=source) + body
 
 
@@ -285,6 +306,7 @@ def rendered() -> dict[Path, str]:
     return {
         TOPICS_FILE: dump(topic_objects(), "schemas/topics.py"),
         SERVICES_FILE: dump(service_objects(), "infra/services.py"),
+        MONITORING_FILE: dump(monitoring_objects(KAFKA_CLUSTER), "infra/observability"),
     }
 
 

@@ -2,7 +2,8 @@
 
 - built-in kinds against the Kubernetes OpenAPI schemas shipped by ``kubernetes-validate`` (strict:
   an unknown field is an error, as ``kubectl apply --validate=strict`` would say);
-- Strimzi kinds against the CRDs copied into ``infra/k8s/crds/strimzi`` (unknown fields rejected too);
+- Strimzi and Prometheus Operator kinds against the CRDs copied into ``infra/k8s/crds/<operator>/``
+  (unknown fields rejected too);
 - :func:`review`: what a reviewer checks beyond schemas (limits, probes, selectors, tags, secrets,
   processors not scaled past their partitions).
 """
@@ -25,7 +26,7 @@ from infra.k8s.manifests import K8S_DIR
 from schemas.asyncapi import FLOWS
 
 REPO = K8S_DIR.parents[1]
-CRDS = K8S_DIR / "crds" / "strimzi"
+CRDS = K8S_DIR / "crds"
 OVERLAYS = K8S_DIR / "overlays"
 KUSTOMIZE_ENV = "KUSTOMIZE"
 KUBERNETES_VERSION = "1.37.0"
@@ -83,9 +84,9 @@ def _strict(node: Any) -> Any:
 
 @cache
 def crd_schemas() -> dict[tuple[str, str], Obj]:
-    """``(apiVersion, kind)`` → the strict schema of every CRD version in ``crds/strimzi``."""
+    """``(apiVersion, kind)`` → the strict schema of every CRD version in ``crds/*/``."""
     schemas: dict[tuple[str, str], Obj] = {}
-    for path in sorted(CRDS.glob("*.yaml")):
+    for path in sorted(CRDS.glob("*/*.yaml")):
         crd = yaml.safe_load(path.read_text(encoding="utf-8"))
         group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
         for version in crd["spec"]["versions"]:

@@ -19,6 +19,7 @@ from stream_processors.common.settings import ProcessorSettings
 COMPOSE = Path(__file__).resolve().parents[2] / "infra" / "compose" / "compose.yaml"
 BROKERS = ("kafka-1", "kafka-2", "kafka-3")
 SCHEMA = "compose-spec.json"
+MONITORING = ("prometheus", "grafana")  # infra/observability; tests/deploy/test_observability.py
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +93,13 @@ def test_every_variable_names_a_setting(compose: dict[str, Any], setting_names: 
 
 def test_health_restart_and_start_order(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {*BROKERS, "schema-registry", "topics", *(s.name for s in SERVICES)}
+    assert set(services) == {
+        *BROKERS,
+        "schema-registry",
+        "topics",
+        *(s.name for s in SERVICES),
+        *MONITORING,
+    }
     for name, entry in services.items():
         assert pinned(entry["image"]), name
         if name == "topics":

@@ -30,6 +30,11 @@ def find(objects: list[Obj], kind: str, name: str | None = None) -> list[Obj]:
     return [o for o in objects if o["kind"] == kind and name in (None, o["metadata"]["name"])]
 
 
+def settings_maps(objects: list[Obj]) -> list[Obj]:
+    """The services' settings ConfigMap (kustomize suffixes its name with a hash of its content)."""
+    return [o for o in find(objects, "ConfigMap") if o["metadata"]["name"].startswith("shopstream-settings-")]
+
+
 def test_generated_files_are_up_to_date() -> None:
     assert manifests.stale() == []
     assert k8s_main(["check"]) == 0
@@ -76,6 +81,8 @@ def test_every_object_validates_against_its_schema(overlay: tuple[str, list[Obj]
         "Namespace",
         "NetworkPolicy",
         "PodDisruptionBudget",
+        "PodMonitor",
+        "PrometheusRule",
         "Service",
         "StatefulSet",
     ]
@@ -113,7 +120,7 @@ def test_credentials_come_from_the_kafka_user_secret(overlay: tuple[str, list[Ob
     [user] = find(objects, "KafkaUser")
     assert user["metadata"]["name"] == manifests.KAFKA_USER_SECRET
     assert find(objects, "Secret") == []
-    [settings] = find(objects, "ConfigMap")
+    [settings] = settings_maps(objects)
     assert settings["data"]["KAFKA_SASL_USERNAME"] == user["metadata"]["name"]
     for workload in [*find(objects, "Deployment"), *find(objects, "StatefulSet")]:
         for container in workload["spec"]["template"]["spec"]["containers"]:
@@ -123,7 +130,7 @@ def test_credentials_come_from_the_kafka_user_secret(overlay: tuple[str, list[Ob
 
 def test_configmap_names_only_real_settings(overlay: tuple[str, list[Obj]], setting_names: set[str]) -> None:
     _, objects = overlay
-    [settings] = find(objects, "ConfigMap")
+    [settings] = settings_maps(objects)
     assert set(settings["data"]) - setting_names == set()
     assert settings["data"]["KAFKA_REPLICATION_FACTOR"] == "3"
     assert settings["data"]["KAFKA_TOPIC_PREFIX"] == manifests.TOPIC_PREFIX
