@@ -3,7 +3,8 @@
 Sections run one after another on the local broker: serde, broker anchors, whole systems for
 ingestion and query (wrk, ``bench.wrk``, with one and two uvicorn workers) and end-to-end
 latency (RSS sampled at rest and under load), then processing
-throughput against a raw aiokafka loop and Quix Streams, and a burst of orders through ``:batch``
+throughput against a raw aiokafka loop and Quix Streams, what forwarding trace context costs
+(``bench.tracing``), and a burst of orders through ``:batch``
 (``bench.burst``: all decided by the checks, none by the time-out). Last, steady load
 (``bench.steady``): CPU and Kafka requests per order and POST→VALIDATED latency at 20 and 100
 orders/s, on a broker of its own with JMX (the shared one has none, and other clients).
@@ -93,7 +94,7 @@ def main() -> int:
     started = time.monotonic()
     bootstrap = local_kafka.start_single()
     registry = local_registry.start() + local_registry.CCOMPAT_PATH
-    from bench import broker, burst, processing, steady
+    from bench import broker, burst, processing, steady, tracing
     from bench.common import machine_facts
 
     facts = {**machine_facts(), "runs": runs}
@@ -107,6 +108,8 @@ def main() -> int:
     figures += [dict(f) for f in system]
     log.info("processing throughput and anchors")
     figures += [dict(f) for f in processing.run(bootstrap, registry, runs)]
+    log.info("trace context forwarded without an exporter, against propagation off")
+    figures += [dict(f) for f in tracing.run(bootstrap, registry, runs)]
     log.info("a burst through :batch, decided by the checks")
     figures += [dict(f) for f in burst.run(bootstrap, registry, 1)]
     log.info("steady load on a broker of its own: CPU and Kafka requests per order, latency")

@@ -121,6 +121,24 @@ TARGETS = (
         )
     ),
     Target(
+        "one hop forwarding trace context (no exporter) against propagation off",
+        "tracing: one hop, traceparent forwarded without exporter",
+        0.97,
+        None,
+        "0.915",
+        ratio=True,
+        issue=15,
+    ),
+    Target(
+        "POST /v1/orders starting and forwarding a trace against propagation off",
+        "tracing: POST /v1/orders, 32 connections, 1 uvicorn worker, trace started and forwarded",
+        0.97,
+        None,
+        "0.955",
+        ratio=True,
+        issue=15,
+    ),
+    Target(
         "Avro encode + decode of an Order with 3 lines, one core (/s)",
         "Avro encode+decode of an Order with 3 lines",
         100_000,

@@ -30,4 +30,4 @@ def trace_headers(request: Request) -> tracing.KafkaHeaders:
     The request's own ``traceparent`` is continued (through FastAPI's server span when spans are
     exported); a request without one starts a new trace.
     """
-    return tracing.kafka_headers(tracing.request_context(request.headers))
+    return tracing.request_headers(request.headers)

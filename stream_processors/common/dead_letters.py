@@ -48,7 +48,7 @@ class DeadLetters:
     async def send_input(self, item: Input, kind: str, error: BaseException | str) -> None:
         """Dead-letter a record of a batch (``runtime.Input``)."""
         key = _key_bytes(item.key)
-        trace = item.trace_headers or tracing.kafka_headers(item.trace)
+        trace = item.trace_headers or tracing.forwarded(item.event.message.headers)
         original = item.event.message.headers
         await self.send_raw(
             item.topic, item.partition, item.offset, key, item.value, kind, error, trace, original
@@ -61,7 +61,7 @@ class DeadLetters:
     async def send(self, event: EventT[bytes], kind: str, error: BaseException | str) -> None:
         """Dead-letter the record behind ``event``."""
         message = event.message
-        trace = tracing.kafka_headers(tracing.context_from(message.headers))
+        trace = tracing.forwarded(message.headers)
         await self.send_raw(
             message.topic,
             message.partition,

@@ -121,7 +121,7 @@ class ReferenceView(Service):
         except DecodeError as exc:
             UNREADABLE.labels(self._service, self._serde.topic).inc()
             if self._dead is not None and self.loaded:
-                trace = tracing.kafka_headers(tracing.context_from(message.headers))
+                trace = tracing.forwarded(message.headers)
                 where = (tp.topic, tp.partition, offset)
                 await self._dead.send_raw(*where, key, value, "decode", exc, trace, message.headers)
             else:

@@ -41,8 +41,6 @@ from typing import Any
 import faust
 from faust import streams as faust_streams
 from faust.types import EventT, StreamT, TopicT
-from opentelemetry.context import Context
-from opentelemetry.trace import SpanKind
 
 from infra import tracing
 from infra.metrics import EVENTS_IN, EVENTS_OUT, PROCESSING_SECONDS
@@ -81,8 +79,7 @@ class Input:
     timestamp_ms: int
     record: dict[str, Any]
     caught_up: bool = False  # True once the reference data was read up to its end for this record
-    trace: Context = field(default_factory=Context)  # the trace its headers carry (SPEC §5)
-    #: the trace headers of everything written because of this record: its processing span's context
+    #: the trace headers of everything written because of this record (SPEC §5, ``tracing.Processing``)
     trace_headers: tracing.KafkaHeaders = field(default_factory=list)
 
 
@@ -284,7 +281,6 @@ class BatchRunner:
                 message.value,
                 int(message.timestamp * 1000),
                 {},
-                trace=tracing.context_from(message.headers),
             )
             if key is not None and topic not in self.unkeyed:
                 partitions = self.app.consumer.topic_partitions(topic) or 0
@@ -316,10 +312,8 @@ class BatchRunner:
             started = time.perf_counter()
             mark = batch.mark()
             try:
-                with tracing.tracer().start_as_current_span(
-                    f"{item.topic} process", context=item.trace, kind=SpanKind.CONSUMER
-                ):
-                    item.trace_headers = tracing.kafka_headers()
+                with tracing.Processing(item.topic, item.event.message.headers) as written:
+                    item.trace_headers = written
                     verdict = await self.handler(item, batch)
                 if verdict is NEEDS_REFERENCE:
                     batch.rollback(mark)  # applied again once caught up: nothing of it goes twice

@@ -139,8 +139,8 @@ class FollowingTable(faust.Table[Any, Any]):
     ) -> FutureMessage:
         """Faust's changelog write (faust-streaming 0.15 ``Collection.send_changelog``), with headers.
 
-        The headers are the current trace context's: the processing span the batch runtime opens
-        around each record (none for a write made outside it, such as a deferred one).
+        The headers are those of the record being processed (``tracing.Processing``, which the batch
+        runtime opens around each record; none for a write made outside it, such as a deferred one).
         """
         return self.changelog_topic.send_soon(
             key=key,
@@ -150,7 +150,7 @@ class FollowingTable(faust.Table[Any, Any]):
             value_serializer=self.value_serializer if value_serializer is None else value_serializer,
             callback=self._on_changelog_sent,
             eager_partitioning=True,  # the partition is known when the future is returned, as in Faust
-            headers=tracing.kafka_headers() or None,
+            headers=list(tracing.current_headers()) or None,
         )
 
     def _new_store_by_url(self, url: str | URL) -> StoreT[Any, Any]:

@@ -40,6 +40,41 @@ def test_a_request_continues_its_traceparent_or_starts_a_trace() -> None:
     assert started[0] != started[1]
 
 
+def test_without_an_exporter_a_record_s_trace_headers_are_forwarded_as_they_came() -> None:
+    incoming = [("other", b"x"), ("tracestate", b"vendor=1"), ("traceparent", TRACEPARENT.encode())]
+    assert tracing.forwarded(incoming) == [("traceparent", TRACEPARENT.encode()), ("tracestate", b"vendor=1")]
+    assert tracing.forwarded({"traceparent": TRACEPARENT.encode()}) == [("traceparent", TRACEPARENT.encode())]
+    with tracing.Processing("p.orders", incoming) as written:
+        assert written == tracing.forwarded(incoming)
+        assert tracing.current_headers() == written
+    assert tracing.current_headers() == ()
+
+
+def test_a_malformed_traceparent_is_not_forwarded_nor_its_tracestate() -> None:
+    for bad in (
+        "ff-" + TRACEPARENT[3:],  # version ff is invalid
+        f"00-{'0' * 32}-b7ad6b7169203331-01",  # all-zero trace id
+        f"00-{TRACE_ID}-{'0' * 16}-01",  # all-zero parent id
+        TRACEPARENT.upper(),
+        TRACEPARENT + "-extra",
+        "not a traceparent",
+    ):
+        assert tracing.forwarded([("traceparent", bad.encode()), ("tracestate", b"v=1")]) == [], bad
+    assert tracing.forwarded([("tracestate", b"v=1")]) == []
+    assert tracing.forwarded(None) == []
+
+
+def test_a_request_s_records_continue_its_traceparent_or_a_new_trace() -> None:
+    assert tracing.request_headers({"traceparent": TRACEPARENT, "tracestate": "v=1"}) == [
+        ("traceparent", TRACEPARENT.encode()),
+        ("tracestate", b"v=1"),
+    ]
+    started = [tracing.request_headers({"traceparent": "garbage"}) for _ in range(2)]
+    ids = [tracing.trace_id_of(headers) for headers in started]
+    assert all(t is not None and len(t) == 32 for t in ids) and ids[0] != ids[1]
+    assert [len(headers) for headers in started] == [1, 1]
+
+
 class Collector(BaseHTTPRequestHandler):
     """An OTLP/HTTP endpoint that keeps the bodies posted to /v1/traces."""
 
@@ -66,9 +101,9 @@ def test_spans_go_over_otlp_when_an_endpoint_is_set_and_outputs_name_the_process
         from opentelemetry import trace
         from infra import tracing
         assert tracing.configure("test-service")
-        incoming = tracing.context_from([("traceparent", b"{TRACEPARENT}")])
-        with tracing.tracer().start_as_current_span("orders process", context=incoming):
-            print(tracing.kafka_headers()[0][1].decode())
+        with tracing.Processing("orders", [("traceparent", b"{TRACEPARENT}")]) as written:
+            assert tracing.current_headers() == written
+            print(written[0][1].decode())
         trace.get_tracer_provider().shutdown()  # flushes the batch to the endpoint
         """
     )
