@@ -150,25 +150,44 @@ def _print_list(
     as_lines: bool,
     title: str = "dead letters",
 ) -> None:
+    """The letters as a table (errors cut to a line: ``show`` has them whole), or as JSON lines."""
     if as_lines:
         for letter in letters:
             sys.stdout.write(json.dumps(letter.view(prefix, done.get(letter.id))) + "\n")
         return
-    table = Table(title=title, title_justify="left")
-    for column in ("id", "dead-lettered at (UTC)", "service", "source", "kind", "key", "error", "re-driven"):
-        table.add_column(column, overflow="fold")
+    listing = title == "dead letters"  # a dry run's letters are none of them re-driven
+    rows = []
     for d in letters:
         redriven = done.get(d.id)
-        table.add_row(
-            d.id,
-            short_utc(d.timestamp_ms),
-            d.service,
-            f"{_short(d.source_topic, prefix)}[{d.source_partition}]@{d.source_offset}",
-            d.kind,
-            "" if d.key is None else d.key.decode("utf-8", "replace"),
-            d.error if len(d.error) <= 60 else d.error[:59] + "…",
-            "" if redriven is None else short_utc(redriven["redriven_at"]),
+        rows.append(
+            [
+                d.id,
+                short_utc(d.timestamp_ms),
+                d.service,
+                f"{_short(d.source_topic, prefix)}[{d.source_partition}]@{d.source_offset}",
+                d.kind,
+                "" if d.key is None else d.key.decode("utf-8", "replace"),
+                *(["" if redriven is None else short_utc(redriven["redriven_at"])] if listing else []),
+                d.error,
+            ]
         )
+    headers = [
+        "id",
+        "at (UTC)",
+        "service",
+        "source",
+        "kind",
+        "key",
+        *(["re-driven (UTC)"] if listing else []),
+    ]
+    table = Table(title=title, title_justify="left")
+    widths = [max([len(header), *(len(r[n]) for r in rows)]) for n, header in enumerate(headers)]
+    for header, width in zip(headers, widths, strict=True):  # whole: the error gets what is left
+        table.add_column(header, min_width=width)
+    left = console.width - sum(widths) - 3 * len(widths) - 4
+    table.add_column("error", overflow="ellipsis", no_wrap=True, width=max(12, left))
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
 
 

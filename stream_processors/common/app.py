@@ -23,6 +23,7 @@ from schemas.serdes import Serdes
 from schemas.topics import ALL, TopicSpec
 from stream_processors.common.backlog import BacklogExporter
 from stream_processors.common.codecs import avro_codec
+from stream_processors.common.heads import HeadReader
 from stream_processors.common.sensors import ProcessorMonitor
 from stream_processors.common.settings import ProcessorSettings
 from stream_processors.common.stores import FollowingTable
@@ -54,6 +55,8 @@ class App(faust.App):
     store_options: Mapping[str, Any] = MappingProxyType({})
     #: the service's name (``orders``, ...): the ``service`` label of its metrics
     service_name: str = ""
+    #: reads the first record at or after an offset (the lag exporter's ages, the ledger's gaps)
+    heads: HeadReader | None = None
     #: the compacted topics (SPEC §2) by their names here: only there may offsets be absent (``ledger``)
     compacted_topics: frozenset[str] = frozenset()
 
@@ -98,7 +101,8 @@ def make_app(service: str, settings: ProcessorSettings) -> faust.App:
     app.store_options = settings.store_options()
     app.service_name = service
     app.compacted_topics = frozenset(spec.full_name(kafka.topic_prefix) for spec in ALL if spec.compacted)
-    app.add_dependency(BacklogExporter(app, service, kafka, settings.lag_interval_s))
+    app.heads = HeadReader(kafka, timeout_s=min(settings.lag_interval_s, 2.0))
+    app.add_dependency(BacklogExporter(app, service, app.heads, settings.lag_interval_s))
     return app
 
 

@@ -23,14 +23,12 @@ and refresh: one ListOffsets, plus at most one Fetch when some partition's next 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any
 
 import faust
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from faust.exceptions import ConsumerNotStarted
 from faust.types import TP
@@ -38,13 +36,12 @@ from mode import Service
 from mode.types.signals import BaseSignalT
 
 from infra.metrics import CONSUMER_LAG, OLDEST_UNPROCESSED_AGE
-from infra.settings import KafkaSettings
 from schemas.clock import now_ms
+from stream_processors.common.heads import HeadReader
 from stream_processors.common.ledger import OffsetLedger
 from stream_processors.common.transport import LedgerConsumer
 
 log = logging.getLogger(__name__)
-HEAD_FETCH_BYTES = 64 * 1024  # one record is wanted: the broker still returns a whole first batch
 
 
 def backlog(end: int, position: int, head_ms: int | None, now: int) -> tuple[int, float | None]:
@@ -64,94 +61,15 @@ def backlog(end: int, position: int, head_ms: int | None, now: int) -> tuple[int
     return lag, max(0.0, (now - head_ms) / 1000)
 
 
-class HeadReader:
-    """Reads the timestamp of the record at a given offset, with a group-less consumer of its own.
-
-    The consumer is created on first use (a worker whose consumer fetches ahead never needs it).
-    Answers are kept per partition and offset, so a stalled partition costs one fetch, not one
-    per refresh.
-    """
-
-    def __init__(self, kafka: KafkaSettings, timeout_s: float) -> None:
-        self._kafka = kafka
-        self._timeout_s = timeout_s
-        self._consumer: AIOKafkaConsumer | None = None
-        self._known: dict[TopicPartition, tuple[int, int]] = {}  # tp → (offset, timestamp ms)
-
-    async def timestamps(self, positions: Mapping[TP, int]) -> dict[TP, int]:
-        """The timestamp (epoch ms) of the record at each ``positions[tp]``, or the first one after it.
-
-        A partition whose record does not come within the time-out (or when Kafka fails) is left
-        out. A position below the log start (deleted by retention) reads the log's first record.
-        """
-        wanted = {TopicPartition(tp.topic, tp.partition): offset for tp, offset in positions.items()}
-        self._known = {tp: known for tp, known in self._known.items() if tp in wanted}
-        missing = {tp: offset for tp, offset in wanted.items() if self._known.get(tp, (-1, 0))[0] != offset}
-        if missing:
-            try:
-                async with asyncio.timeout(self._timeout_s):
-                    await self._read(missing)
-            except TimeoutError:
-                log.warning("oldest unprocessed records not read in time", extra={"partitions": len(missing)})
-            except KafkaError as exc:
-                log.warning("cannot read oldest unprocessed records", extra={"error": repr(exc)})
-        return {tp: self._known[key][1] for tp in positions if (key := TopicPartition(*tp)) in self._known}
-
-    async def _read(self, missing: Mapping[TopicPartition, int]) -> None:
-        """Fetch the first record at or after each offset; nothing stays assigned afterwards.
-
-        aiokafka keeps fetching assigned partitions in the background, so each one is paused once
-        its record is in, and all are unassigned at the end.
-        """
-        consumer = await self._started()
-        consumer.assign(list(missing))
-        try:
-            for tp, offset in missing.items():
-                consumer.seek(tp, offset)
-            unread = set(missing)
-            while unread:
-                batches = await consumer.getmany(*unread, timeout_ms=200)
-                for tp, records in batches.items():
-                    if records and tp in unread:
-                        self._known[tp] = (missing[tp], records[0].timestamp)
-                        unread.discard(tp)
-                        consumer.pause(tp)
-        finally:
-            consumer.unsubscribe()
-
-    async def _started(self) -> AIOKafkaConsumer:
-        if self._consumer is None:
-            consumer = AIOKafkaConsumer(
-                **self._kafka.client_options(),
-                group_id=None,
-                enable_auto_commit=False,
-                auto_offset_reset="earliest",
-                max_partition_fetch_bytes=HEAD_FETCH_BYTES,
-            )
-            try:
-                await consumer.start()
-            except BaseException:
-                await consumer.stop()
-                raise
-            self._consumer = consumer
-        return self._consumer
-
-    async def close(self) -> None:
-        """Close the consumer, if one was started."""
-        if self._consumer is not None:
-            await self._consumer.stop()
-            self._consumer = None
-
-
 class BacklogExporter(Service):
     """Refreshes the worker's lag and age gauges every ``interval_s`` (see the module docstring)."""
 
-    def __init__(self, app: faust.App, service: str, kafka: KafkaSettings, interval_s: float) -> None:
+    def __init__(self, app: faust.App, service: str, heads: HeadReader, interval_s: float) -> None:
         super().__init__()
         self._app = app
         self._service = service
         self._interval_s = interval_s
-        self._heads = HeadReader(kafka, timeout_s=min(interval_s, 2.0))
+        self._heads = heads
         self._exported: set[TP] = set()  # partitions with a lag series
         self._aged: set[TP] = set()  # partitions with an age series (their head was known once)
         app.on_partitions_assigned.connect(self._on_assigned)
@@ -159,10 +77,6 @@ class BacklogExporter(Service):
     async def on_start(self) -> None:
         """Refresh every interval from now on."""
         self.add_future(self._run())
-
-    async def on_stop(self) -> None:
-        """Close the head reader's consumer."""
-        await self._heads.close()
 
     async def _run(self) -> None:
         while not self.should_stop:

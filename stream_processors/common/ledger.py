@@ -109,12 +109,13 @@ class OffsetLedger(Generic[TP]):
         at the old position after the rebalance (it takes the generation once the fetch returned),
         and a jump from ``committed`` to it is no gap in the log.
 
-        ``gapless``: the topic is not compacted (and not written in transactions), so every offset
-        is in the log, and one the consumer jumped over was skipped, not absent: it stays a hole and
-        is fetched again. Faust skips records between fetching and handing out (a partition not
-        active in its fetch loop, a generation change mid-batch) while aiokafka's position has moved
-        on; taking that jump for a compaction gap committed past an order never processed (kill -9
-        e2e test: an order of a restarted orders processor never CREATED).
+        ``gapless``: the topic is not compacted, so an offset the consumer jumped over was skipped,
+        not absent: it stays a hole and is fetched again, unless the broker shows no record there
+        (:meth:`skip_absent`: a transaction marker takes an offset no consumer is handed). Faust
+        skips records between fetching and handing out (a partition not active in its fetch loop,
+        a generation change mid-batch) while aiokafka's position has moved on; taking that jump
+        for a compaction gap committed past an order never processed (kill -9 e2e test: an order
+        of a restarted orders processor never CREATED).
         """
         self.partitions[tp] = PartitionLedger(commit_point=committed, expected=None, gapless=gapless)
 
@@ -182,6 +183,23 @@ class OffsetLedger(Generic[TP]):
             ledger.stalled = (now, ledger.commit_point)
             due.append((tp, ledger.commit_point))
         return due
+
+    def skip_absent(self, tp: TP, start: int, next_record: int) -> bool:
+        """The log holds no record from ``start`` (``tp``'s commit point) up to ``next_record``: move past.
+
+        The broker said so (the first record at or after ``start`` is at ``next_record``): a
+        transaction marker, or records compaction or retention removed. Returns whether the commit
+        point moved; it does not when ``start`` is no longer the commit point or the range holds an
+        offset handed out (the answer is then stale).
+        """
+        ledger = self.partitions.get(tp)
+        if ledger is None or ledger.commit_point != start or next_record <= start:
+            return False
+        if any(start <= o < next_record for o in (*ledger.pending, *ledger.processed)):
+            return False
+        ledger.absent[start] = next_record
+        ledger._advance()  # noqa: SLF001 - the ledger's own partition record
+        return True
 
     def _absent_for_good(self, ledger: PartitionLedger, now: float) -> bool:
         """Move past a hole start fetched again for ``absent_after_s`` without ever coming back."""

@@ -42,6 +42,7 @@ from faust.transport.producer import ProducerBuffer
 from faust.types import TP, ConsumerT, FutureMessage, Message, ProducerT
 
 from infra.metrics import OFFSETS_HANDED_OUT, OFFSETS_PROCESSED, REFETCHES
+from stream_processors.common.heads import HeadReader
 from stream_processors.common.ledger import OffsetLedger
 
 log = logging.getLogger(__name__)
@@ -167,12 +168,30 @@ class LedgerConsumer(driver.Consumer):
         return bool(await super().commit(topics, start_new_transaction=start_new_transaction))
 
     async def refetch_dropped(self) -> None:
-        """Seek each partition whose handed-out events were dropped back to its commit point."""
+        """Seek each partition whose handed-out events were dropped back to its commit point.
+
+        Unless the log has no record there (``heads``: the first record at or after it is further
+        on, behind a transaction marker): then the commit point moves past the gap instead.
+        """
         if not self.app.flow_control.is_active():
             return  # a rebalance is under way: it seeks to the committed offsets itself
         idle_topics = {topic for reader in self.readers if reader.idle for topic in reader.topics}
         idle = [tp for tp in self.ledger.partitions if tp.topic in idle_topics]
-        for tp, offset in self.ledger.to_refetch(time.monotonic(), idle):
+        due = self.ledger.to_refetch(time.monotonic(), idle)
+        heads = cast(HeadReader | None, getattr(self.app, "heads", None))  # App.heads (app.py)
+        first = await heads.first_records(dict(due)) if heads is not None and due else {}
+        for tp, offset in due:
+            if tp in first and self.ledger.skip_absent(tp, offset, first[tp][0]):
+                log.info(
+                    "no record at the commit point (a transaction marker); moving past it",
+                    extra={
+                        "topic": tp.topic,
+                        "partition": tp.partition,
+                        "offset": offset,
+                        "next": first[tp][0],
+                    },
+                )
+                continue
             log.warning(
                 "events were dropped; fetching them again",
                 extra={"topic": tp.topic, "partition": tp.partition, "offset": offset},

@@ -2,8 +2,8 @@
 
 A POST with a ``traceparent`` of our own: its trace id must be on the order-requests record, on every
 version of the order on ``orders``, on the three validations, and on the notification, each read from
-Kafka; query-api's view of the order gives it too. A processor continues the trace (with its own span when spans are exported; here, with
-no exporter, the context is handed on as it came).
+Kafka; query-api's view of the order gives it too. A processor continues the trace (with its own
+span when spans are exported; here, with no exporter, the context is handed on as it came).
 """
 
 from __future__ import annotations

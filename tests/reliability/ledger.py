@@ -87,7 +87,9 @@ async def read_topic(
     topic = spec.full_name(kafka.topic_prefix)
     count = (await partitions_of(kafka, [topic])).get(topic, 0)
     partitions = [TopicPartition(topic, p) for p in range(count)]
-    consumer = AIOKafkaConsumer(**kafka.client_options(), group_id=None, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        **kafka.client_options(), group_id=None, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
     await consumer.start()
     found: list[tuple[str, dict[str, Any]]] = []
     try:

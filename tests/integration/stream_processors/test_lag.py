@@ -28,7 +28,7 @@ from faust.types import TP
 from infra.settings import KafkaSettings, RegistrySettings
 from schemas.serdes import Serdes
 from schemas.topics import Topics
-from stream_processors.common.backlog import HeadReader
+from stream_processors.common.heads import HeadReader
 from tests.helpers.kafka import read_records
 from tests.helpers.processes import Running, free_port, own_topics, service, start
 

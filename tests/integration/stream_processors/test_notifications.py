@@ -124,7 +124,9 @@ async def every_notification(shop: Shop) -> list[dict[str, Any]]:
     topic = Topics.NOTIFICATIONS.full_name(shop.kafka.topic_prefix)
     counts = await partitions_of(shop.kafka, [topic])
     partitions = [TopicPartition(topic, p) for p in range(counts[topic])]
-    consumer = AIOKafkaConsumer(**shop.kafka.client_options(), enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(
+        **shop.kafka.client_options(), enable_auto_commit=False, group_id=None, auto_offset_reset="earliest"
+    )
     await consumer.start()
     try:
         consumer.assign(partitions)

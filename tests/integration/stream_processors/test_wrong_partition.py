@@ -56,7 +56,8 @@ async def read_to_end(
     servers: Sequence[str], topic: str, partitions: int, timeout_s: float = 30
 ) -> list[Any]:
     """Every record of ``topic`` from the beginning up to its end offsets as of now."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=list(servers), group_id=None)
+    # earliest: aiokafka resets a just-assigned partition itself, and "latest" could win over the seek
+    consumer = AIOKafkaConsumer(bootstrap_servers=list(servers), group_id=None, auto_offset_reset="earliest")
     await consumer.start()
     found: list[Any] = []
     try:

@@ -16,6 +16,7 @@ from prometheus_client import REGISTRY
 from infra.settings import KafkaSettings
 from stream_processors.common.app import App
 from stream_processors.common.backlog import BacklogExporter, backlog
+from stream_processors.common.heads import HeadReader
 from stream_processors.common.ledger import OffsetLedger
 from stream_processors.common.sensors import ProcessorMonitor
 
@@ -60,7 +61,7 @@ def test_the_ledgers_head_is_the_commit_point_and_the_timestamp_of_its_record_if
 
 def exporter() -> BacklogExporter:
     app = App(f"backlog-{uuid.uuid4().hex[:8]}", broker="kafka://127.0.0.1:1", store="memory://")
-    return BacklogExporter(app, "svc-" + uuid.uuid4().hex[:8], KafkaSettings(), interval_s=5)
+    return BacklogExporter(app, "svc-" + uuid.uuid4().hex[:8], HeadReader(KafkaSettings(), 2.0), interval_s=5)
 
 
 def sample(name: str, service: str, tp: TP) -> float | None:

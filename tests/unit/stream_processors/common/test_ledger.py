@@ -157,6 +157,25 @@ def test_on_a_topic_that_is_not_compacted_a_jump_is_records_skipped_and_they_are
     assert ledger.commit_point(TP) == 15
 
 
+def test_a_transaction_marker_the_broker_shows_is_moved_past_and_nothing_else() -> None:
+    """A re-drive's commit marker at 11: no consumer is handed it, the broker's next record is 12."""
+    ledger: OffsetLedger[str] = OffsetLedger()
+    ledger.assign(TP, 10, gapless=True)
+    for offset in (10, 12, 13):
+        ledger.handed_out(TP, offset)
+        ledger.done(TP, offset)
+    assert ledger.to_refetch(REFETCH_AFTER_S, [TP]) == [] and ledger.to_refetch(
+        2 * REFETCH_AFTER_S, [TP]
+    ) == [(TP, 11)]
+    assert not ledger.skip_absent(TP, 10, 12)  # not the commit point: a stale answer
+    assert not ledger.skip_absent(TP, 11, 11)  # the record is there: fetch it again
+    assert not ledger.skip_absent(TP, 11, 13)  # 12 was handed out: the answer cannot be right
+    assert ledger.commit_point(TP) == 11
+    assert ledger.skip_absent(TP, 11, 12)
+    assert ledger.commit_point(TP) == 14
+    assert not ledger.skip_absent("other-0", 0, 1)  # not assigned
+
+
 def test_after_a_seek_a_jump_is_not_taken_for_absent_offsets() -> None:
     ledger: OffsetLedger[str] = OffsetLedger()
     ledger.assign(TP, 10)

@@ -1,0 +1,90 @@
+"""A record written in a Kafka transaction leaves a marker at the next offset (its commit), which no
+consumer is ever handed. ``python -m ops dead-letters redrive`` writes that way to order-requests,
+payments, order-actions and the reference topics. The orders processor, alone on topics of its own,
+must still commit past the marker: its group's lag on the partition reaches 0, and the orders of
+both records are created once each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from infra.settings import KafkaSettings
+from schemas.partitions import partition_of
+from schemas.serdes import Serdes
+from schemas.topics import Topics
+from tests.helpers.kafka import read_to_end
+from tests.helpers.processes import on_own_topics
+from tests.integration.stream_processors.test_wrong_partition import placed
+
+COMMITTED_S = 60  # a hole is examined after 5 s stalled, offsets committed every 2.8 s
+
+
+@pytest.fixture(scope="module")
+def orders_worker(kafka: str, schema_registry: str) -> Iterator[KafkaSettings]:
+    """The orders processor alone, with no validation time-out in the way."""
+    with on_own_topics(["orders"], kafka, schema_registry, ORDERS_VALIDATION_TIMEOUT_S="3600") as settings:
+        yield settings
+
+
+async def committed(settings: KafkaSettings, tp: TopicPartition) -> int | None:
+    """The orders group's committed offset on ``tp``."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.servers, group_id=f"{settings.topic_prefix}shopstream-orders"
+    )
+    await consumer.start()
+    try:
+        offset: int | None = await consumer.committed(tp)
+        return offset
+    finally:
+        await consumer.stop()
+
+
+async def test_the_orders_processor_commits_past_a_transaction_marker(
+    orders_worker: KafkaSettings, serdes: Serdes
+) -> None:
+    settings = orders_worker
+    requests = Topics.ORDER_REQUESTS.full_name(settings.topic_prefix)
+    stem = "txn-" + uuid.uuid4().hex[:8]
+    first = f"{stem}-0"
+    partition = partition_of(first, settings.partitions)
+    second = next(
+        f"{stem}-{n}" for n in range(1, 1000) if partition_of(f"{stem}-{n}", settings.partitions) == partition
+    )
+    encode = serdes(Topics.ORDER_REQUESTS).encode
+
+    transactional = AIOKafkaProducer(
+        **settings.producer_options(), transactional_id=f"{settings.topic_prefix}test-redrive"
+    )
+    await transactional.start()
+    try:
+        async with transactional.transaction():
+            await transactional.send(requests, encode(placed(first)), key=first.encode())
+    finally:
+        await transactional.stop()
+    plain = AIOKafkaProducer(**settings.producer_options())
+    await plain.start()
+    try:
+        later = await plain.send_and_wait(requests, encode(placed(second)), key=second.encode())
+    finally:
+        await plain.stop()
+    assert later.offset == 2  # the order at 0, its transaction's commit marker at 1
+
+    tp = TopicPartition(requests, partition)
+    async with asyncio.timeout(COMMITTED_S):
+        seen = None
+        while seen != 3:  # past the marker at 1 and the order at 2
+            await asyncio.sleep(0.5)
+            seen = await committed(settings, tp)
+
+    orders_topic = Topics.ORDERS.full_name(settings.topic_prefix)
+    versions = [
+        serdes(Topics.ORDERS).decode(m.value) for m in await read_to_end(settings.servers, [orders_topic])
+    ]
+    mine = sorted((o["order_id"], o["version"]) for o in versions if o["order_id"] in (first, second))
+    assert mine == [(first, 1), (second, 1)]
