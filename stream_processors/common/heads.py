@@ -35,20 +35,25 @@ class HeadReader:
         self._kafka = kafka
         self._timeout_s = timeout_s
         self._consumer: AIOKafkaConsumer | None = None
-        #: tp → (offset asked, offset of the first record at or after it, its timestamp ms)
-        self._known: dict[TopicPartition, tuple[int, int, int]] = {}
+        #: tp → (offset asked, offset of the first record at or after it, its timestamp ms); with
+        #: no record up to the end: (offset asked, the end, None)
+        self._known: dict[TopicPartition, tuple[int, int, int | None]] = {}
 
     async def timestamps(self, positions: Mapping[TP, int]) -> dict[TP, int]:
         """The timestamp (epoch ms) of the record at each ``positions[tp]``, or the first one after it."""
-        return {tp: timestamp for tp, (_, timestamp) in (await self.first_records(positions)).items()}
+        found = await self.first_records(positions)
+        return {tp: timestamp for tp, (_, timestamp) in found.items() if timestamp is not None}
 
-    async def first_records(self, positions: Mapping[TP, int]) -> dict[TP, tuple[int, int]]:
-        """(offset, timestamp ms) of the first record at or after each ``positions[tp]``.
+    async def first_records(self, positions: Mapping[TP, int]) -> dict[TP, tuple[int, int | None]]:
+        """(offset, timestamp ms) of the first record at or after each ``positions[tp]``; when the
+        partition holds none up to its end but its end is further on (transaction markers only):
+        (its end, None).
 
         A partition whose record does not come within the time-out (or when Kafka fails) is left
-        out, as is one with no record there yet. A position below the log start (deleted by
-        retention) reads the log's first record. The records of a log do not change once written,
-        so an answer is kept per partition and position: a stalled partition costs one fetch.
+        out, as is one with nothing at all after the position. A position below the log start
+        (deleted by retention) reads the log's first record. The records of a log do not change
+        once written, so a record found is kept per partition and position: a stalled partition
+        costs one fetch.
         """
         wanted = {TopicPartition(tp.topic, tp.partition): offset for tp, offset in positions.items()}
         self._known = {tp: known for tp, known in self._known.items() if tp in wanted}
@@ -69,8 +74,14 @@ class HeadReader:
             if (known := self._known.get(TopicPartition(*tp))) is not None
         }
 
+    def _kept(self, tp: TopicPartition, offset: int) -> bool:
+        """Whether the record at or after ``offset`` was found before (a "none up to the end" may change)."""
+        known = self._known.get(tp)
+        return known is not None and known[0] == offset and known[2] is not None
+
     async def _read(self, missing: Mapping[TopicPartition, int]) -> None:
-        """Fetch the first record at or after each offset; nothing stays assigned afterwards.
+        """Fetch the first record at or after each offset (or read to the end without one); nothing
+        stays assigned afterwards.
 
         aiokafka keeps fetching assigned partitions in the background, so each one is paused once
         its record is in, and all are unassigned at the end.
@@ -86,6 +97,13 @@ class HeadReader:
                 for tp, records in batches.items():
                     if records and tp in unread:
                         self._known[tp] = (missing[tp], records[0].offset, records[0].timestamp)
+                        unread.discard(tp)
+                        consumer.pause(tp)
+                for tp in list(unread):  # read to the end without a record: markers only, if anything
+                    end, position = consumer.highwater(tp), await consumer.position(tp)
+                    if end is not None and position >= end:
+                        if position > missing[tp]:
+                            self._known[tp] = (missing[tp], position, None)
                         unread.discard(tp)
                         consumer.pause(tp)
         finally:

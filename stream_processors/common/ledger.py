@@ -25,7 +25,7 @@ again from its commit point:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -158,16 +158,23 @@ class OffsetLedger(Generic[TP]):
             return None
         return ledger.commit_point, ledger.pending.get(ledger.commit_point)
 
-    def to_refetch(self, now: float, idle: Iterable[TP]) -> list[tuple[TP, int]]:
+    def to_refetch(
+        self, now: float, idle: Iterable[TP], ends: Mapping[TP, int] | None = None
+    ) -> list[tuple[TP, int]]:
         """The partitions to fetch again now, each from its commit point.
 
         ``idle``: the partitions whose agent has nothing queued and nothing in hand, so that an
-        offset handed out and not processed there can only have been dropped.
+        offset handed out and not processed there can only have been dropped. ``ends``: the end
+        offsets the consumer's fetches saw; an idle partition with nothing handed out below its
+        end is stuck too (its last offsets dropped, or a transaction marker the adapter shows
+        absent with :meth:`skip_absent`).
         """
         idle_now = set(idle)
+        ends = ends or {}
         due = []
         for tp, ledger in self.partitions.items():
-            stuck = ledger.has_hole() or (ledger.has_tail() and tp in idle_now)
+            short = tp in idle_now and not ledger.pending and ends.get(tp, 0) > ledger.commit_point
+            stuck = ledger.has_hole() or (ledger.has_tail() and tp in idle_now) or short
             if not stuck:
                 ledger.stalled = None
                 continue

@@ -37,6 +37,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol, cast
 
+from faust.exceptions import ConsumerNotStarted
 from faust.transport.drivers import aiokafka as driver
 from faust.transport.producer import ProducerBuffer
 from faust.types import TP, ConsumerT, FutureMessage, Message, ProducerT
@@ -177,7 +178,7 @@ class LedgerConsumer(driver.Consumer):
             return  # a rebalance is under way: it seeks to the committed offsets itself
         idle_topics = {topic for reader in self.readers if reader.idle for topic in reader.topics}
         idle = [tp for tp in self.ledger.partitions if tp.topic in idle_topics]
-        due = self.ledger.to_refetch(time.monotonic(), idle)
+        due = self.ledger.to_refetch(time.monotonic(), idle, self._fetched_ends())
         heads = cast(HeadReader | None, getattr(self.app, "heads", None))  # App.heads (app.py)
         first = await heads.first_records(dict(due)) if heads is not None and due else {}
         for tp, offset in due:
@@ -198,6 +199,13 @@ class LedgerConsumer(driver.Consumer):
             )
             self._refetches.inc()
             await self.seek(tp, offset)
+
+    def _fetched_ends(self) -> dict[TP, int]:
+        """The end offsets the fetch responses carried, per partition that had one (no request)."""
+        try:
+            return {tp: end for tp in self.ledger.partitions if (end := self.highwater(tp)) is not None}
+        except ConsumerNotStarted:
+            return {}
 
 
 class DrainableBuffer(ProducerBuffer):

@@ -1,8 +1,8 @@
 """A record written in a Kafka transaction leaves a marker at the next offset (its commit), which no
 consumer is ever handed. ``python -m ops dead-letters redrive`` writes that way to order-requests,
 payments, order-actions and the reference topics. The orders processor, alone on topics of its own,
-must still commit past the marker: its group's lag on the partition reaches 0, and the orders of
-both records are created once each.
+must still commit past the marker, inside the partition and at its very end: its group's lag on
+the partition reaches 0, and the orders of the records are created once each.
 """
 
 from __future__ import annotations
@@ -58,33 +58,51 @@ async def test_the_orders_processor_commits_past_a_transaction_marker(
     )
     encode = serdes(Topics.ORDER_REQUESTS).encode
 
-    transactional = AIOKafkaProducer(
-        **settings.producer_options(), transactional_id=f"{settings.topic_prefix}test-redrive"
-    )
-    await transactional.start()
-    try:
-        async with transactional.transaction():
-            await transactional.send(requests, encode(placed(first)), key=first.encode())
-    finally:
-        await transactional.stop()
+    await in_a_transaction(settings, requests, first, encode(placed(first)))
     plain = AIOKafkaProducer(**settings.producer_options())
     await plain.start()
     try:
-        later = await plain.send_and_wait(requests, encode(placed(second)), key=second.encode())
+        await plain.send_and_wait(requests, encode(placed(second)), key=second.encode())
     finally:
         await plain.stop()
-    assert later.offset == 2  # the order at 0, its transaction's commit marker at 1
 
     tp = TopicPartition(requests, partition)
-    async with asyncio.timeout(COMMITTED_S):
-        seen = None
-        while seen != 3:  # past the marker at 1 and the order at 2
-            await asyncio.sleep(0.5)
-            seen = await committed(settings, tp)
+    # the order at 0; the marker and the second order at 1 and 2, in whichever order the broker got
+    # them (the transaction coordinator writes markers after the commit has returned)
+    await committed_up_to(settings, tp, 3)
+    last = next(
+        f"{stem}-{n}"
+        for n in range(1000, 2000)
+        if partition_of(f"{stem}-{n}", settings.partitions) == partition
+    )
+    await in_a_transaction(settings, requests, last, encode(placed(last)))
+    await committed_up_to(settings, tp, 5)  # the order at 3, the marker at 4: the end of the log
 
     orders_topic = Topics.ORDERS.full_name(settings.topic_prefix)
     versions = [
         serdes(Topics.ORDERS).decode(m.value) for m in await read_to_end(settings.servers, [orders_topic])
     ]
-    mine = sorted((o["order_id"], o["version"]) for o in versions if o["order_id"] in (first, second))
-    assert mine == [(first, 1), (second, 1)]
+    mine = sorted((o["order_id"], o["version"]) for o in versions if o["order_id"] in (first, second, last))
+    assert mine == sorted([(first, 1), (second, 1), (last, 1)])
+
+
+async def in_a_transaction(settings: KafkaSettings, topic: str, key: str, value: bytes) -> None:
+    """Write one record in a transaction of its own, committed (as a re-drive does)."""
+    producer = AIOKafkaProducer(
+        **settings.producer_options(), transactional_id=f"{settings.topic_prefix}test-redrive"
+    )
+    await producer.start()
+    try:
+        async with producer.transaction():
+            await producer.send(topic, value, key=key.encode())
+    finally:
+        await producer.stop()
+
+
+async def committed_up_to(settings: KafkaSettings, tp: TopicPartition, offset: int) -> None:
+    """Wait until the orders group has committed ``offset`` on ``tp``."""
+    async with asyncio.timeout(COMMITTED_S):
+        seen = None
+        while seen != offset:
+            await asyncio.sleep(0.5)
+            seen = await committed(settings, tp)

@@ -176,6 +176,22 @@ def test_a_transaction_marker_the_broker_shows_is_moved_past_and_nothing_else() 
     assert not ledger.skip_absent("other-0", 0, 1)  # not assigned
 
 
+def test_an_idle_partition_short_of_the_end_it_fetched_is_stuck_too() -> None:
+    """The last record at 10 processed; the end is 12 (its transaction's marker at 11)."""
+    ledger: OffsetLedger[str] = OffsetLedger()
+    ledger.assign(TP, 10, gapless=True)
+    ledger.handed_out(TP, 10)
+    ledger.done(TP, 10)
+    assert ledger.to_refetch(0.0, [TP], {TP: 12}) == []
+    assert ledger.to_refetch(REFETCH_AFTER_S, [], {TP: 12}) == []  # its agent busy: not stuck
+    assert ledger.to_refetch(REFETCH_AFTER_S, [TP], {TP: 11}) == []  # caught up with the end
+    assert ledger.to_refetch(REFETCH_AFTER_S + 1, [TP], {TP: 12}) == []
+    assert ledger.to_refetch(2 * REFETCH_AFTER_S + 1, [TP], {TP: 12}) == [(TP, 11)]
+    assert ledger.skip_absent(TP, 11, 12)
+    assert ledger.commit_point(TP) == 12
+    assert ledger.to_refetch(4 * REFETCH_AFTER_S, [TP], {TP: 12}) == []
+
+
 def test_after_a_seek_a_jump_is_not_taken_for_absent_offsets() -> None:
     ledger: OffsetLedger[str] = OffsetLedger()
     ledger.assign(TP, 10)
