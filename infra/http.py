@@ -19,6 +19,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from infra import tracing
+
 ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]
 NotReadyReason = Callable[[], str | None]
 ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
@@ -188,6 +190,7 @@ def install_common(
 
     ``not_ready_reason``, when it gives one, is added to ``/readyz``'s answer as ``reason``.
     """
+    tracing.instrument_http(app)  # a server span per request, when spans are exported
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(HTTPException, unparsable_body)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)

@@ -94,6 +94,7 @@ class Collector(BaseHTTPRequestHandler):
 
 
 def test_spans_go_over_otlp_when_an_endpoint_is_set_and_outputs_name_the_processing_span() -> None:
+    Collector.bodies.clear()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     script = textwrap.dedent(
@@ -126,3 +127,54 @@ def test_spans_go_over_otlp_when_an_endpoint_is_set_and_outputs_name_the_process
     [body] = Collector.bodies
     assert bytes.fromhex(TRACE_ID) in body and bytes.fromhex(span_id) in body
     assert b"test-service" in body and b"orders process" in body
+
+
+def test_with_an_exporter_a_request_gets_a_server_span_and_its_records_carry_it() -> None:
+    Collector.bodies.clear()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    script = textwrap.dedent(
+        f"""
+        from fastapi import FastAPI, Request
+        from fastapi.testclient import TestClient
+        from opentelemetry import trace
+        from infra import tracing
+        assert tracing.configure("test-api")
+        app = FastAPI()
+        assert tracing.instrument_http(app)
+
+        @app.post("/v1/orders")
+        async def post(request: Request) -> str:
+            return tracing.request_headers(request.headers)[0][1].decode()
+
+        with TestClient(app) as client:
+            print(client.post("/v1/orders", headers={{"traceparent": "{TRACEPARENT}"}}).json())
+        trace.get_tracer_provider().shutdown()
+        """
+    )
+    try:
+        done = subprocess.run(  # noqa: S603 - this interpreter, a script of ours
+            [sys.executable, "-c", script],
+            env={"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{server.server_address[1]}", "PATH": ""},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 0, done.stderr
+    version, trace_id, span_id, flags = done.stdout.strip().split("-")
+    assert (version, trace_id, flags) == ("00", TRACE_ID, "01")
+    assert span_id != "b7ad6b7169203331"  # FastAPI's server span, a child of the request's parent
+    body = b"".join(Collector.bodies)
+    assert bytes.fromhex(span_id) in body and b"test-api" in body and b"POST /v1/orders" in body
+
+
+def test_without_an_exporter_no_middleware_is_added() -> None:
+    from fastapi import FastAPI
+
+    app = FastAPI()
+    assert not tracing.instrument_http(app)
+    assert app.user_middleware == []
