@@ -23,6 +23,7 @@ import json
 import sys
 from typing import Any
 
+from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.table import Table
 
@@ -71,13 +72,18 @@ def _filters(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the chosen action; errors an operator can act on end in a message and status 2."""
+    """Run the chosen action: 0 done, 1 a Kafka failure (a re-drive's transaction aborted: nothing
+    went back; run it again), 2 refused (the message says why)."""
     console = Console(highlight=False)
+    errors = Console(stderr=True, highlight=False)
     try:
         return asyncio.run(_run(args, console))
     except (OpsError, ValueError) as exc:
-        Console(stderr=True, highlight=False).print(f"[bold red]refused:[/] {exc}")
+        errors.print(f"[bold red]refused:[/] {exc}")
         return 2
+    except KafkaError as exc:
+        errors.print(f"[bold red]failed:[/] {exc!r}; nothing re-driven by this run, run it again")
+        return 1
 
 
 async def _run(args: argparse.Namespace, console: Console) -> int:
