@@ -11,7 +11,8 @@ Filters: ``--service`` (the processor that dead-lettered it), ``--topic`` (its s
 or without the deployment's prefix), ``--kind`` (``decode``, ``apply``, ``partition``,
 ``deliver``, ``unmatched``), ``--since``/``--until`` (ISO-8601, UTC unless it says otherwise, or
 a time back from now: ``30m``, ``2h``, ``7d``). Kafka and the registry come from the services'
-settings (``KAFKA_*``, ``SCHEMA_*``). Exit status: 0 done, 1 no such dead letter, 2 refused.
+settings (``KAFKA_*``, ``SCHEMA_*``). Exit status: 0 done, 1 no such dead letter or a Kafka failure
+(nothing re-driven), 2 refused.
 """
 
 from __future__ import annotations
