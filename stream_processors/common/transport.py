@@ -201,11 +201,24 @@ class LedgerConsumer(driver.Consumer):
             await self.seek(tp, offset)
 
     def _fetched_ends(self) -> dict[TP, int]:
-        """The end offsets the fetch responses carried, per partition that had one (no request)."""
+        """The end offsets the fetch responses carried, per assigned partition that had one (no request).
+
+        The ledger may still hold partitions a rebalance is taking away; aiokafka asserts that a
+        partition is assigned before it answers, and its thread may revoke one between the two calls.
+        """
+        ends: dict[TP, int] = {}
         try:
-            return {tp: end for tp in self.ledger.partitions if (end := self.highwater(tp)) is not None}
+            assigned = self.assignment()
         except ConsumerNotStarted:
-            return {}
+            return ends
+        for tp in self.ledger.partitions.keys() & assigned:
+            try:
+                end = self.highwater(tp)
+            except (AssertionError, ConsumerNotStarted):  # revoked meanwhile, or stopping: no end
+                continue
+            if end is not None:
+                ends[tp] = end
+        return ends
 
 
 class DrainableBuffer(ProducerBuffer):
