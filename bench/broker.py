@@ -119,7 +119,7 @@ def run(
     finally:
         delete_topic(bootstrap, perf_topic)
         delete_topic(bootstrap, e2e_topic)
-    global LAST_RECORDS_PER_S  # noqa: PLW0603 - the anchor of later sections in this process
+    global LAST_RECORDS_PER_S  # the anchor of later sections in this process
     LAST_RECORDS_PER_S = median_of([r["records_per_s"] for r in perf])
     perf_detail: list[dict[str, Any]] = [dict(r) for r in perf]
     e2e_detail: list[dict[str, Any]] = [dict(r) for r in e2e]

@@ -140,7 +140,7 @@ class Watcher:
 
         Gives up after ``timeout_s`` and reports what was validated by then (``complete`` false).
         """
-        assert self._consumer is not None, "start() first"  # noqa: S101
+        assert self._consumer is not None, "start() first"  # noqa: S101 - a programming error, not input
         prefix = f"{tag}-"
         first_created: int | None = None
         validated: set[str] = set()
@@ -207,7 +207,7 @@ def system_runs(bootstrap: str, registry_url: str, runs: int, **env: str) -> lis
         try:
             seed(kafka, serdes)
             warm = backlog(serdes, "warm", WARMUP_ORDERS)
-            produce_warm = lambda: asyncio.run(_produce(kafka, requests, warm))  # noqa: E731
+            produce_warm = lambda: asyncio.run(_produce(kafka, requests, warm))  # noqa: E731 - bound per loop turn, passed as a callback
             _watch(kafka, serdes, "warm", WARMUP_ORDERS, produce_warm, RUN_TIMEOUT_S)
             orders: Running = services["orders"]
             results = []

@@ -62,7 +62,7 @@ def load(
         executable(), f"-t{THREADS}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "30s",
         "-s", str(SCRIPTS / script), url, "--", *args,
     ]  # fmt: skip
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=False)  # noqa: S603
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=False)  # noqa: S603 - wrk with our own scripts and arguments
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith(MARKER)), None)
     if done.returncode != 0 or line is None:
         raise RuntimeError(
@@ -91,4 +91,4 @@ def load(
 def detail(results: Sequence[WrkResult]) -> list[dict[str, object]]:
     """What a figure's detail keeps of each run: counts, statuses, errors, p50/p99 and duration."""
     keys = ("requests", "ok", "statuses", "socket_errors", "p50_ms", "p99_ms", "seconds")
-    return [{k: r[k] for k in keys} for r in results]  # type: ignore[literal-required]
+    return [{k: r[k] for k in keys} for r in results]  # type: ignore[literal-required]  # keys are WrkResult fields, chosen by name

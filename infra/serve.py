@@ -56,6 +56,6 @@ def serve(service: str, settings: S, create_app: Callable[[S], FastAPI], worker_
     prepare(service, settings)
     options = {"host": settings.host, "port": settings.port, "log_config": None, "loop": "uvloop"}
     if settings.workers == 1:
-        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]  # uvicorn's options are typed per keyword, ours are one dict
         return
-    uvicorn.run(worker_factory, factory=True, workers=settings.workers, **options)  # type: ignore[arg-type]
+    uvicorn.run(worker_factory, factory=True, workers=settings.workers, **options)  # type: ignore[arg-type]  # uvicorn's options are typed per keyword, ours are one dict

@@ -148,7 +148,7 @@ class AvroSerde:
         try:
             reader = None if writer.fingerprint == self.schema.fingerprint else self.schema.parsed_plain
             record = schemaless_reader(buf, writer.parsed_plain, reader)
-        except Exception as exc:  # noqa: BLE001 - fastavro raises many types on corrupt input
+        except Exception as exc:  # fastavro raises many types on corrupt input
             raise DecodeError(f"{self.topic}: corrupt body: {exc!r}") from exc
         if buf.tell() != len(data):
             raise DecodeError(f"{self.topic}: {len(data) - buf.tell()} trailing bytes")

@@ -64,7 +64,7 @@ class Supervisor:
             try:
                 await self._run()
                 error: Exception = RuntimeError("stopped without an error")
-            except Exception as exc:  # whatever it was, the read models stop changing
+            except Exception as exc:  # noqa: BLE001 - whatever it was, the read models stop changing
                 error = exc
             ran_long = self._clock() - started >= self._cap_s
             failures_in_a_row = 1 if ran_long else failures_in_a_row + 1

@@ -152,20 +152,25 @@ def _container_problems(obj: Obj, container: Obj) -> Iterator[str]:
         for resource in ("cpu", "memory"):
             if resource not in resources.get(section, {}):
                 yield f"{where}: no {resource} {section[:-1]}"
-    for probe in ("livenessProbe", "readinessProbe"):
-        if probe not in container:
-            yield f"{where}: no {probe}"
     image = str(container.get("image", ""))
     if not pinned(image):
         yield f"{where}: image {image!r} is not pinned (it needs a version tag or a digest)"
+    yield from _probe_problems(where, container)
+    for env in container.get("env", []):
+        if any(word in env["name"].upper() for word in SECRET_WORDS) and "value" in env:
+            yield f"{where}: {env['name']} is a literal value, not a Secret reference"
+
+
+def _probe_problems(where: str, container: Obj) -> Iterator[str]:
+    """Liveness and readiness probes present, every probe on a port the container names."""
+    for probe in ("livenessProbe", "readinessProbe"):
+        if probe not in container:
+            yield f"{where}: no {probe}"
     ports = {p.get("name") for p in container.get("ports", [])}
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         port = container.get(probe, {}).get("httpGet", {}).get("port")
         if isinstance(port, str) and port not in ports:
             yield f"{where}: {probe} uses port {port!r}, which the container does not name"
-    for env in container.get("env", []):
-        if any(word in env["name"].upper() for word in SECRET_WORDS) and "value" in env:
-            yield f"{where}: {env['name']} is a literal value, not a Secret reference"
 
 
 def _selector_problems(obj: Obj, pods: list[dict[str, str]], names: set[tuple[str, str]]) -> Iterator[str]:

@@ -104,7 +104,7 @@ def format_storage(spec: NodeSpec, extra: tuple[str, ...] = (), secrets: tuple[s
     args = ("format", "-t", cluster_id(spec), "-c", str(spec.properties_file), "--ignore-formatted", *extra)
     cmd = jvm_command(spec, "kafka.tools.StorageTool", *args, tool=True)
     try:
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=120)  # noqa: S603
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=120)  # noqa: S603 - the Kafka tool command built from fixed parts
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise LocalKafkaError(f"{spec.name}: storage format could not run: {exc}") from exc
     if result.returncode != 0:

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from aiokafka.client import AIOKafkaClient  # type: ignore[import-untyped,unused-ignore]
-from aiokafka.errors import KafkaError  # type: ignore[import-untyped,unused-ignore]
+from aiokafka.client import AIOKafkaClient  # type: ignore[import-untyped,unused-ignore]  # aiokafka ships no py.typed here
+from aiokafka.errors import KafkaError  # type: ignore[import-untyped,unused-ignore]  # aiokafka ships no py.typed here
 
 from infra.local_kafka import process
 from infra.local_kafka.exceptions import LocalKafkaError

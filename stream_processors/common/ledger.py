@@ -205,7 +205,7 @@ class OffsetLedger(Generic[TP]):
         if any(start <= o < next_record for o in (*ledger.pending, *ledger.processed)):
             return False
         ledger.absent[start] = next_record
-        ledger._advance()  # noqa: SLF001 - the ledger's own partition record
+        ledger._advance()  # the ledger's own partition record
         return True
 
     def _absent_for_good(self, ledger: PartitionLedger, now: float) -> bool:
@@ -218,5 +218,5 @@ class OffsetLedger(Generic[TP]):
         if not above or not ledger.has_hole():
             return False
         ledger.absent[point] = min(above)
-        ledger._advance()  # noqa: SLF001 - the ledger's own partition record
+        ledger._advance()  # the ledger's own partition record
         return True

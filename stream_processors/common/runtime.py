@@ -149,7 +149,7 @@ def set_current_event(event: EventT[bytes] | None) -> None:
     fails, as faust-streaming/faust#522 found for the periodic flush); the canary test
     ``test_runtime_faust_hooks`` fails when an upgrade renames it.
     """
-    faust_streams._current_event.set(None if event is None else weakref.ref(event))  # noqa: SLF001
+    faust_streams._current_event.set(None if event is None else weakref.ref(event))
 
 
 class BatchRunner:

@@ -99,7 +99,7 @@ class LedgerConsumer(driver.Consumer):
             return False
         super().ack(message)
         if self._tracks(message.topic):
-            self._acked[message.tp]  # noqa: B018 - Faust commits only partitions with an acked entry
+            self._acked[message.tp]  # Faust commits only partitions with an acked entry
             self.ledger.done(message.tp, message.offset)
             self._processed.inc()
         return True

@@ -12,8 +12,9 @@ from infra.services import SERVICES
 from infra.settings import KafkaSettings, LogSettings, RegistrySettings, ServiceSettings
 
 
-def _subclasses(cls: type) -> list[type]:
-    return [cls, *(sub for child in cls.__subclasses__() for sub in _subclasses(child))]
+def _subclasses(cls: type[ServiceSettings]) -> list[type[ServiceSettings]]:
+    children: list[type[ServiceSettings]] = cls.__subclasses__()
+    return [cls, *(sub for child in children for sub in _subclasses(child))]
 
 
 def _names(cls: type[BaseSettings]) -> set[str]:

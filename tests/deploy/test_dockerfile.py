@@ -20,7 +20,8 @@ DOCKERIGNORE = REPO / ".dockerignore"
 
 @pytest.fixture(scope="module")
 def commands() -> tuple[dockerfile.Command, ...]:
-    return dockerfile.parse_file(str(DOCKERFILE))
+    parsed: tuple[dockerfile.Command, ...] = dockerfile.parse_file(str(DOCKERFILE))
+    return parsed
 
 
 def arg_defaults(commands: tuple[dockerfile.Command, ...]) -> dict[str, str]:

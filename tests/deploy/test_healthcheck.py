@@ -13,7 +13,7 @@ from infra.services import SERVICES
 
 
 class Health(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - the http.server hook
+    def do_GET(self) -> None:  # the http.server hook
         self.send_response(200 if self.path == "/healthz" else 404)
         self.end_headers()
 
@@ -56,7 +56,7 @@ def test_check_fails_when_nothing_answers(healthz_port: int) -> None:
         assert check(query.argv(), {query.port_env: str(port)}) is False
 
 
-class socket_closed:  # noqa: N801 - used as a context manager
+class socket_closed:  # lower case: used as a context manager
     """A port nothing listens on."""
 
     def __enter__(self) -> int:

@@ -30,7 +30,7 @@ METRIC_PACKAGES = ("infra", "producers", "consumers", "stream_processors")
 TARGET_LABELS = frozenset({"job", "instance", "namespace", "pod", "container", "endpoint", "le"})
 # metrics that the services do not export, by where they come from
 KAFKA_EXPORTER = {"kafka_consumergroup_lag": frozenset({"consumergroup", "topic", "partition"})}
-PROMETHEUS = {"up": frozenset()}
+PROMETHEUS: dict[str, frozenset[str]] = {"up": frozenset()}
 # each broker metric the alerts or dashboard read: an MBean attribute the JMX exporter turns into it, and
 # its labels (pod: the PodMonitor's relabeling)
 BROKER_METRICS = {

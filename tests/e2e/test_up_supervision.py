@@ -51,7 +51,7 @@ class Up:
     def ctl(self, *args: str) -> str:
         """What supervisorctl says, on this run's config."""
         command = [sys.executable, "-m", "supervisor.supervisorctl", "-c", str(self.layout.config), *args]
-        return subprocess.run(command, capture_output=True, text=True, check=False, timeout=10).stdout  # noqa: S603
+        return subprocess.run(command, capture_output=True, text=True, check=False, timeout=10).stdout  # noqa: S603 - supervisorctl of this run, fixed arguments
 
     def pid(self, name: str) -> int:
         """The pid of service ``name`` now (0 when it does not run)."""
@@ -132,7 +132,7 @@ def up(kafka: str, schema_registry: str, tmp_path: Path) -> Iterator[Up]:
         "INGEST_QUERY_BASE_URL": f"http://127.0.0.1:{ports['query-api']}",
         **{s.port_env: str(ports[s.name]) for s in SERVICES},
     }
-    proc = subprocess.Popen(  # noqa: S603 - this interpreter, our module
+    proc = subprocess.Popen(  # this interpreter, our module
         [sys.executable, "-m", "infra.up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     running = Up(proc, Layout(tmp_path / "local" / "up"), {s.name: s.base_url(env) for s in SERVICES})

@@ -51,7 +51,7 @@ async def test_order_posted_is_served_as_created(
     assert r.headers["location"] == f"{system.query}/v1/orders/{order_id}"
 
     # The checks may pass before the first GET arrives: the view is CREATED (v1) or VALIDATED (v2).
-    params = {"wait_for": "CREATED,VALIDATED", "timeout_ms": 10000}
+    params: dict[str, str | int] = {"wait_for": "CREATED,VALIDATED", "timeout_ms": 10000}
     r = await query.get(f"/v1/orders/{order_id}", params=params)
     assert r.status_code == 200
     view = r.json()

@@ -120,7 +120,7 @@ def _spawn(svc: Service, env: Mapping[str, str], log: Path, append: bool = False
     """The service's process, its output going to ``log``."""
     argv = svc.argv()  # built from infra.services, never from input
     with log.open("ab" if append else "wb") as out:
-        return subprocess.Popen(argv, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+        return subprocess.Popen(argv, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603 - argv from infra.services, never from input
 
 
 def start(svc: Service, port: int, env: Mapping[str, str], tag: str = "") -> Running:

@@ -76,7 +76,7 @@ def secure_kafka_fixture() -> Iterator[SecureKafka]:
     """A fresh SASL_SSL node with one SCRAM-SHA-512 user and a random password; stopped afterwards."""
     password = secrets.token_urlsafe(24)
     broker = local_kafka.start_secure({USER: password})
-    print(f"\nsecure broker (fresh data, TLS, SCRAM user) ready in {broker.started_in_s:.1f}s")  # noqa: T201
+    print(f"\nsecure broker (fresh data, TLS, SCRAM user) ready in {broker.started_in_s:.1f}s")  # noqa: T201 - a figure for the test report
     try:
         yield SecureKafka(broker, USER, password)
     finally:

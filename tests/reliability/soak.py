@@ -54,7 +54,8 @@ def rss_mib(pid: int | None) -> float | None:
     if pid is None:
         return None
     try:
-        return round(psutil.Process(pid).memory_info().rss / MIB, 1)
+        rss: int = psutil.Process(pid).memory_info().rss
+        return round(rss / MIB, 1)
     except psutil.Error:
         return None
 

@@ -98,7 +98,8 @@ async def faults(timeline: Timeline) -> tuple[float, float]:
 async def scenario(system: Handles) -> tuple[Verdict, list[Sent]]:
     """Drive through the faults, check the ledger; returns the verdict and the requests answered
     while the quorum was lost."""
-    ledger, stop, exits = Ledger(), asyncio.Event(), []
+    ledger, stop = Ledger(), asyncio.Event()
+    exits: list[str] = []
     async with system.clients() as (ingest, query):
         mix = Mix(customers=300, skus=20, seed=7)
         await seed(ingest, mix, ledger)

@@ -53,7 +53,7 @@ class Inventory:
         """``python -m ops rebuild inventory ARGS`` with the services' environment."""
         argv = [sys.executable, "-m", "ops", "rebuild", "inventory", *args]
         env = {**os.environ, **self.env, "COLUMNS": "200"}
-        return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+        return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603 - this interpreter, our own module
 
 
 @pytest.fixture

@@ -95,7 +95,7 @@ async def test_a_batch_larger_than_max_batch_size_is_split_and_still_in_order(
     publisher, serdes, settings = publishing
     # ~3.5 kB each: 600 of them are ~350 kB per partition, more than one 256 kB batch holds
     events = [(f"big-{i}", order(f"big-{i}", lines=50, sku_chars=60)) for i in range(600)]
-    per_partition_bytes = defaultdict(int)
+    per_partition_bytes: defaultdict[int, int] = defaultdict(int)
     for key, record in events:
         per_partition_bytes[partition_of(key, PARTITIONS)] += len(
             serdes(Topics.ORDER_REQUESTS).encode(record)

@@ -57,7 +57,7 @@ def test_the_batch_script_posts_the_orders_it_names() -> None:
     bodies: list[bytes] = []
 
     class Recorder(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:  # http.server's naming
             bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
             self.send_response(202)
             self.send_header("Content-Length", "0")

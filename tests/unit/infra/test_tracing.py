@@ -80,7 +80,7 @@ class Collector(BaseHTTPRequestHandler):
 
     bodies: list[bytes] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:  # http.server's naming
         body = self.rfile.read(int(self.headers["Content-Length"]))
         if self.path == "/v1/traces":
             Collector.bodies.append(body)
@@ -109,7 +109,7 @@ def test_spans_go_over_otlp_when_an_endpoint_is_set_and_outputs_name_the_process
         """
     )
     try:
-        done = subprocess.run(  # noqa: S603
+        done = subprocess.run(  # noqa: S603 - this interpreter, a script of ours
             [sys.executable, "-c", script],
             env={"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{server.server_address[1]}", "PATH": ""},
             capture_output=True,

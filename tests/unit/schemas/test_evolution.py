@@ -13,7 +13,8 @@ from schemas import store
 
 def compatible(reader: store.Schema, writer: store.Schema) -> bool:
     """Whether data written with ``writer`` can be read with ``reader``."""
-    result = ReaderWriterCompatibilityChecker().get_compatibility(
+    checker = ReaderWriterCompatibilityChecker()  # type: ignore[no-untyped-call]  # avro ships untyped
+    result = checker.get_compatibility(
         avro.schema.parse(json.dumps(reader.definition)), avro.schema.parse(json.dumps(writer.definition))
     )
     return bool(result.compatibility is SchemaCompatibilityType.compatible)

@@ -52,7 +52,7 @@ def publisher() -> FakePublisher:
 
 @pytest.fixture
 async def client(publisher: FakePublisher) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(IngestSettings(query_base_url="http://query.example:9000"))
+    app = create_app(IngestSettings.model_validate({"query_base_url": "http://query.example:9000"}))
     app.state.publisher = publisher
     app.state.serdes = publisher  # answers reachable() like the registry would
     transport = httpx.ASGITransport(app=app)

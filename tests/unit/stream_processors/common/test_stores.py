@@ -47,17 +47,17 @@ def test_every_table_partition_opens_with_the_bounds(tmp_path: Path, partition: 
     changelog = app.topic("stores-test-changelog", key_type=str, value_type=bytes)
     table = _table(app, "things", KafkaSettings(), "json", changelog)
     store = table.data
-    options = store.rocksdb_options  # type: ignore[attr-defined]
+    options = store.rocksdb_options  # type: ignore[attr-defined]  # the RocksDB store's own members
     assert (options.write_buffer_size, options.max_write_buffer_number, options.block_cache_size) == (
         MIB,
         2,
         2 * MIB,
     )
-    assert store.key_index_size == 10_000  # type: ignore[attr-defined]
-    db = store._db_for_partition(partition)  # type: ignore[attr-defined]
+    assert store.key_index_size == 10_000  # type: ignore[attr-defined]  # the RocksDB store's own members
+    db = store._db_for_partition(partition)  # type: ignore[attr-defined]  # the RocksDB store's own members
     db[b"k"] = b"v"
     assert db[b"k"] == b"v"
-    assert app.store_options == settings("rocksdb://", tmp_path).store_options()  # type: ignore[attr-defined]
+    assert app.store_options == settings("rocksdb://", tmp_path).store_options()  # type: ignore[attr-defined]  # store_options is our App subclass's, not faust.App's
 
 
 def tp(partition: int) -> TP:

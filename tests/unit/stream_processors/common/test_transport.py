@@ -46,7 +46,7 @@ async def app() -> AsyncIterator[faust.App]:
 def consumer(app: faust.App) -> LedgerConsumer:
     consumer = app.consumer
     assert isinstance(consumer, LedgerConsumer)
-    consumer._committed_offset[P0] = 10  # type: ignore[attr-defined]
+    consumer._committed_offset[P0] = 10  # Faust's, as after its seek to the committed offset
     consumer.ledger.assign(P0, 10)  # as after seeking to the committed offset 10
     return consumer
 
@@ -85,7 +85,7 @@ async def test_processed_events_are_committed_in_order(consumer: LedgerConsumer)
     assert set(consumer.ledger.partitions[P0].pending) == {10, 11, 12}
     assert [consumer.ack(m) for m in messages] == [True, True, True]
     assert consumer._new_offset(P0) == 13
-    assert consumer._acked[P0] == []  # type: ignore[attr-defined]  # Faust's own list does not grow
+    assert consumer._acked[P0] == []  # Faust's own list does not grow
 
 
 async def test_a_skipped_event_holds_commits_until_it_is_processed(consumer: LedgerConsumer) -> None:
@@ -103,8 +103,8 @@ async def test_an_ack_landing_between_revocation_and_assignment_refuses_nothing_
 ) -> None:
     """Worker-fault test: a batch acked while the group rebalanced left its offsets in Faust's index."""
     late = fetch(consumer, 10)
-    consumer._acked.pop(P0, None)  # type: ignore[attr-defined]  # as Faust's revocation does
-    consumer._acked_index.pop(P0, None)  # type: ignore[attr-defined]
+    consumer._acked.pop(P0, None)  # as Faust's revocation does
+    consumer._acked_index.pop(P0, None)
     assert consumer.ack(late) is True  # the batch in hand finishes after the revocation
     consumer.start_ledger({P0: 10})  # its commit never happened: the group still has 10
     again = fetch(consumer, 10)  # fetched again in the new generation
@@ -120,7 +120,7 @@ async def test_a_dropped_event_is_fetched_again_once_its_agent_is_idle(consumer:
     async def seek(tp: TP, offset: int) -> None:
         sought.append((tp, offset))
 
-    consumer.seek = seek  # type: ignore[method-assign]
+    consumer.seek = seek  # type: ignore[method-assign,assignment]  # a seek recorder instead of a broker
     fetch(consumer, 10)  # handed out, then dropped: nothing above it is processed
     consumer.readers = [Reader(idle=False)]
     consumer.ledger.partitions[P0].stalled = (0.0, 10)  # long ago
@@ -145,7 +145,7 @@ async def test_no_seeking_while_a_rebalance_is_under_way(consumer: LedgerConsume
 async def test_a_seek_makes_the_ledger_forget_where_the_fetch_stands(consumer: LedgerConsumer) -> None:
     consumer.ledger.handed_out(P0, 10)
     assert consumer.ledger.partitions[P0].expected == 11
-    consumer._seek = _no_seek  # type: ignore[method-assign]  # no broker to seek on
+    consumer._seek = _no_seek  # type: ignore[method-assign,assignment]  # no broker to seek on
     await consumer.seek(P0, 10)
     assert consumer.ledger.partitions[P0].expected is None
 

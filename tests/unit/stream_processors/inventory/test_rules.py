@@ -99,9 +99,9 @@ def test_view_record() -> None:
 
 
 def test_decision_waits_for_every_line_and_lists_reasons_in_line_order() -> None:
-    one = {"b": {"index": 1, "ok": False, "reason": "OUT_OF_STOCK:b"}}
+    one: dict[str, dict[str, object]] = {"b": {"index": 1, "ok": False, "reason": "OUT_OF_STOCK:b"}}
     assert rules.decide(one, 3) is None
-    results = {
+    results: dict[str, dict[str, object]] = {
         **one,
         "c": {"index": 2, "ok": False, "reason": "UNKNOWN_SKU:c"},
         "a": {"index": 0, "ok": True, "reason": None},
