@@ -23,8 +23,9 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 
 from bench.common import Figure, figure
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
 from schemas.serdes import Serdes
+from schemas.settings import RegistrySettings
 from schemas.topics import Topics
 from tests.e2e.systems import PROCESSORS, start_system
 

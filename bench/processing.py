@@ -40,9 +40,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from bench.anchors import AnchorTopics, faust_hop, now_ms, order_placed, quix, raw_loop
 from bench.common import Figure, figure, median_of
 from bench.resources import CpuMeter, broker_pid
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
 from infra.topics import partitions_of
 from schemas.serdes import Serdes
+from schemas.settings import RegistrySettings
 from schemas.topics import Topics
 from stream_processors.common.settings import ProcessorSettings
 from tests.e2e.systems import PROCESSORS, start_system

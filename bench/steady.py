@@ -66,9 +66,10 @@ from bench.common import Figure, figure, java_tool, median_of, run_command, run_
 from bench.resources import CpuMeter, broker_pid
 from infra import local_kafka
 from infra.local_kafka.layout import NodeSpec, kafka_dir, single_spec
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
 from infra.topics import partitions_of
 from schemas.serdes import Serdes
+from schemas.settings import RegistrySettings
 from schemas.topics import Topics
 from tests.e2e.systems import PROCESSORS, start_system
 

@@ -1,8 +1,6 @@
-"""The project's root exception; every package's errors derive from it."""
+"""Errors of the base layer's tools (the root error is ``schemas.exceptions.ShopStreamError``)."""
 
-
-class ShopStreamError(Exception):
-    """Root of every error ShopStream raises on purpose."""
+from schemas.exceptions import ShopStreamError
 
 
 class SessionInfraError(ShopStreamError):

@@ -27,7 +27,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from infra import session_infra
 from infra.session_names import clean_kafka, clean_registry, made, unique
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
+from schemas.settings import RegistrySettings
 
 log = logging.getLogger(__name__)
 KAFKA_IMAGE = "apache/kafka:4.1.1"

@@ -22,7 +22,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import for_code
 from aiokafka.protocol.admin import DeleteGroupsRequest
 
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
+from schemas.settings import RegistrySettings
 
 TOPICS_PER_REQUEST = 100
 GONE_TOPIC = 3  # UNKNOWN_TOPIC_OR_PARTITION: deleted already

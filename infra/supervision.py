@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from infra.exceptions import ShopStreamError
 from infra.services import SERVICES
+from schemas.exceptions import ShopStreamError
 
 GROUP = "shopstream"  # one group: supervisord stops the programs of a group together, not one by one
 SIMULATOR = "simulator"

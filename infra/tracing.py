@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import os
 import random
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from contextvars import ContextVar, Token
@@ -33,14 +32,13 @@ from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 
+from schemas.trace_context import FIELDS, TRACEPARENT
+
 log = logging.getLogger(__name__)
 ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_ENDPOINT"
 TRACER_NAME = "shopstream"
 
 KafkaHeaders = Sequence[tuple[str, bytes]]  # (name, value) pairs, as aiokafka and Faust take them
-FIELDS = frozenset({"traceparent", "tracestate"})  # the W3C Trace Context headers
-#: a ``traceparent`` of version 00 (W3C Trace Context §3.2): trace id and parent id not all zeros
-_TRACEPARENT = re.compile(rb"(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}")
 _exporting = False  # set by configure()
 #: the trace headers of the record being processed (set by Processing), for writes deep in a handler
 _CURRENT: ContextVar[KafkaHeaders] = ContextVar("shopstream_trace_headers", default=())
@@ -129,12 +127,6 @@ def request_context(headers: Mapping[str, str]) -> Context:
     return trace.set_span_in_context(NonRecordingSpan(root))
 
 
-def trace_id_of(headers: Iterable[tuple[str, bytes]] | None) -> str | None:
-    """The 32-hex-digit trace id the record headers carry, if any."""
-    span_context = trace.get_current_span(context_from(headers)).get_span_context()
-    return format(span_context.trace_id, "032x") if span_context.is_valid else None
-
-
 def forwarded(headers: Iterable[tuple[str, bytes]] | Mapping[str, bytes] | None) -> list[tuple[str, bytes]]:
     """A record's W3C trace headers as they came: a well-formed ``traceparent`` and its ``tracestate``;
     none when the ``traceparent`` is missing or malformed (W3C Trace Context §3.2: then the
@@ -148,7 +140,7 @@ def forwarded(headers: Iterable[tuple[str, bytes]] | Mapping[str, bytes] | None)
             parent = value
         elif name == "tracestate":
             state = value
-    if parent is None or not _TRACEPARENT.fullmatch(parent):
+    if parent is None or not TRACEPARENT.fullmatch(parent):
         return []
     return [("traceparent", parent), ("tracestate", state)] if state else [("traceparent", parent)]
 

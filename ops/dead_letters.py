@@ -28,7 +28,7 @@ from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.table import Table
 
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
 from ops.exceptions import OpsError
 from ops.redrive import Selection, read_letters, read_redrives, redrive
 from ops.when import parse_when, short_utc
@@ -36,6 +36,7 @@ from schemas.dead_letters import DeadLetter
 from schemas.exceptions import SchemaError
 from schemas.records import DeadLetterRedrive
 from schemas.serdes import Serdes
+from schemas.settings import RegistrySettings
 from schemas.topics import ALL, Topics
 
 KINDS = ("decode", "apply", "partition", "deliver", "unmatched")

@@ -1,6 +1,6 @@
 """Errors of the operator commands: each says what the operator should check."""
 
-from infra.exceptions import ShopStreamError
+from schemas.exceptions import ShopStreamError
 
 
 class OpsError(ShopStreamError):

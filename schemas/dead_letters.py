@@ -17,10 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from infra.tracing import trace_id_of
 from schemas.clock import iso
 from schemas.exceptions import SchemaError
 from schemas.records import DeadLetterRedrive
+from schemas.trace_context import trace_id
 
 SOURCE_TOPIC = "source-topic"
 SOURCE_PARTITION = "source-partition"
@@ -161,7 +161,7 @@ class DeadLetter:
             "kind": self.kind,
             "error": self.error,
             "key": None if self.key is None else self.key.decode("utf-8", "replace"),
-            "trace_id": trace_id_of(self.original_headers),
+            "trace_id": trace_id(self.original_headers),
             "redriven": None if redrive is None else redrive_view(redrive, prefix),
         }
 

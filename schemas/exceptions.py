@@ -1,6 +1,11 @@
-"""Errors of the schema contract."""
+"""The project's root error, and the errors of the schema contract.
 
-from infra.exceptions import ShopStreamError
+The root sits here, in the bottom layer, so every package can derive its errors from it.
+"""
+
+
+class ShopStreamError(Exception):
+    """Root of every error ShopStream raises on purpose."""
 
 
 class SchemaError(ShopStreamError):

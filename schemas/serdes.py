@@ -5,21 +5,30 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
-from infra.settings import KafkaSettings, RegistrySettings
 from schemas import store
 from schemas.registry import RegistryError, SchemaRegistry
 from schemas.serde import AvroSerde, ConfluentFraming, Framing, SingleObjectFraming
+from schemas.settings import RegistrySettings
 from schemas.topics import TopicSpec
 
 log = logging.getLogger(__name__)
 
 
+class Naming(Protocol):
+    """What names a deployment's topics: its prefix (the base layer's ``KafkaSettings`` has one)."""
+
+    @property
+    def topic_prefix(self) -> str:
+        """Put before every topic name on the cluster."""
+        ...
+
+
 class Serdes:
     """Serdes of a service's topics, sharing one framing (and registry client)."""
 
-    def __init__(self, kafka: KafkaSettings, registry: RegistrySettings) -> None:
+    def __init__(self, kafka: Naming, registry: RegistrySettings) -> None:
         self._prefix = kafka.topic_prefix
         self._registry: SchemaRegistry | None = None
         framing: Framing

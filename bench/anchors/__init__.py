@@ -16,10 +16,11 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
 from infra.topics import ensure_topics
 from schemas.serde import AvroSerde
 from schemas.serdes import Serdes
+from schemas.settings import RegistrySettings
 from schemas.topics import Topics
 
 MAX_TOTAL_CENTS = 100_000_000  # the DETAILS check's limit (stream_processors/order_details/rules.py)

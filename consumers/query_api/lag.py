@@ -25,9 +25,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from infra.exceptions import ShopStreamError
 from infra.services import SERVICES
 from infra.settings import KafkaSettings
+from schemas.exceptions import ShopStreamError
 
 log = logging.getLogger(__name__)
 CHANGELOG_SUFFIX = "-changelog"

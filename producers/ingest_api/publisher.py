@@ -11,10 +11,10 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.producer.message_accumulator import BatchBuilder
 
-from infra.exceptions import ShopStreamError
 from infra.metrics import EVENTS_OUT
 from infra.settings import KafkaSettings
 from infra.tracing import KafkaHeaders
+from schemas.exceptions import ShopStreamError
 from schemas.partitions import partition_of
 from schemas.registry import RegistryError
 from schemas.serdes import Serdes

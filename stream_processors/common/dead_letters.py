@@ -12,7 +12,7 @@ from faust.types import EventT
 
 from infra import tracing
 from infra.metrics import DEAD_LETTERS
-from schemas import dead_letters
+from schemas import dead_letters, trace_context
 from schemas.topics import Topics
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ class DeadLetters:
         (``schemas.dead_letters``); its own trace headers give way to ``trace``.
         """
         pairs = original.items() if isinstance(original, Mapping) else (original or ())
-        kept = [(name, value) for name, value in pairs if name not in tracing.FIELDS]
+        kept = [(name, value) for name, value in pairs if name not in trace_context.FIELDS]
         text = error if isinstance(error, str) else repr(error)
         headers = dead_letters.headers_of([*kept, *trace], topic, partition, offset, self.service, kind, text)
         await self.topic.send(key=key, value=value, headers=headers)

@@ -18,7 +18,7 @@ from typing import Any
 
 import faust
 
-from infra import tracing
+from schemas import trace_context
 from schemas.clock import now_ms
 from schemas.partitions import partition_of
 from schemas.topics import Topics
@@ -197,7 +197,7 @@ class OrdersHandler:
             value = base64.b64decode(entry["value"])
             key = order_id.encode()
             headers = [(name, base64.b64decode(text)) for name, text in entry.get("headers", [])]
-            trace = [(name, data) for name, data in headers if name in tracing.FIELDS]
+            trace = [(name, data) for name, data in headers if name in trace_context.FIELDS]
             error = "no such order"
             await self.dead_letter(topic, part, offset, key, value, "unmatched", error, trace, headers)
         if expired:

@@ -9,7 +9,8 @@ from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
 from infra.services import SERVICES
-from infra.settings import KafkaSettings, LogSettings, RegistrySettings, ServiceSettings
+from infra.settings import KafkaSettings, LogSettings, ServiceSettings
+from schemas.settings import RegistrySettings
 
 
 def _subclasses(cls: type[ServiceSettings]) -> list[type[ServiceSettings]]:

@@ -13,7 +13,8 @@ import yaml
 
 from infra.k8s.validate import pinned
 from infra.services import SERVICES
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
+from schemas.settings import RegistrySettings
 from stream_processors.common.settings import ProcessorSettings
 
 COMPOSE = Path(__file__).resolve().parents[2] / "infra" / "compose" / "compose.yaml"

@@ -20,8 +20,9 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
 from schemas.serdes import Serdes
+from schemas.settings import RegistrySettings
 from schemas.topics import Topics
 from tests.e2e.shop import Shop, uid
 from tests.e2e.systems import PROCESSORS, start_system

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
+from schemas.settings import RegistrySettings
 from tests.e2e.shop import Shop, uid
 from tests.e2e.systems import PROCESSORS, start_system
 from tests.helpers.kafka import StockViews

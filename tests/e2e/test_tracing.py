@@ -12,7 +12,7 @@ import secrets
 
 import pytest
 
-from infra import tracing
+from schemas import trace_context
 from schemas.topics import Topics
 from tests.e2e.conftest import System
 from tests.e2e.shop import Shop, uid
@@ -44,7 +44,7 @@ async def test_a_request_trace_id_reaches_every_record_of_the_order(system: Syst
 
     def traces(topic: str, key: str) -> list[str | None]:
         return [
-            tracing.trace_id_of(r.headers)
+            trace_context.trace_id(r.headers)
             for r in records
             if r.topic == names[topic] and r.key == key.encode()
         ]

@@ -19,7 +19,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from infra import local_kafka
 from infra.services import Service
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
+from schemas.settings import RegistrySettings
 from schemas.topics import ALL
 from tests.e2e.systems import PROCESSORS
 from tests.helpers.processes import Running

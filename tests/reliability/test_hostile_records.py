@@ -21,9 +21,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from prometheus_client.parser import text_string_to_metric_families
 
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
 from schemas.asyncapi import FLOWS
 from schemas.serdes import Serdes
+from schemas.settings import RegistrySettings
 from schemas.topics import ALL, Topics, TopicSpec
 from tests.e2e.shop import Shop
 from tests.reliability.conftest import FIGURES, HostileSystem

@@ -8,9 +8,9 @@ from collections.abc import Callable, Collection, MutableMapping
 from typing import Any
 
 from consumers.query_api.projections.base import Headers
-from infra.tracing import trace_id_of
 from schemas.clock import iso
 from schemas.topics import Topics
+from schemas.trace_context import trace_id
 
 View = dict[str, Any]
 
@@ -75,7 +75,7 @@ class OrderViews:
             bisect.insort(
                 self._by_customer.setdefault(record["customer_id"], []), (record["placed_at"], order_id)
             )
-        view = self._views[order_id] = to_view(record, trace_id_of(headers))
+        view = self._views[order_id] = to_view(record, trace_id(headers))
         if self._on_change is not None:
             self._on_change(view)
         for waiter in self._waiters.pop(order_id, ()):

@@ -19,9 +19,10 @@ from prometheus_client import REGISTRY
 
 from consumers.query_api.materializer import SERVICE, Materializer
 from consumers.query_api.supervisor import Supervisor
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
 from infra.topics import ensure_topics
 from schemas.serdes import Serdes
+from schemas.settings import RegistrySettings
 from schemas.topics import Topics
 
 POISON = 4  # the count the projection always fails on

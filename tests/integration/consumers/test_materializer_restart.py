@@ -18,9 +18,10 @@ from aiokafka.admin import AIOKafkaAdminClient
 from consumers.query_api.materializer import Materializer
 from consumers.query_api.projections.base import Headers
 from consumers.query_api.supervisor import Supervisor
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
 from infra.topics import ensure_topics
 from schemas.serdes import Serdes
+from schemas.settings import RegistrySettings
 from schemas.topics import Topics
 
 

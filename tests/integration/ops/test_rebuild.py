@@ -21,11 +21,12 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from infra.services import SERVICES
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
 from infra.topics import partitions_of
 from ops.rebuild_plan import CONTRACT_CHANGELOGS, PROCESSORS, group_id
 from schemas.clock import now_ms
 from schemas.serdes import Serdes
+from schemas.settings import RegistrySettings
 from schemas.topics import Topics
 from stream_processors.common.settings import ProcessorSettings
 from tests.helpers.kafka import read_to_end

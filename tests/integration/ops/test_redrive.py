@@ -8,13 +8,14 @@ from collections.abc import AsyncIterator
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
 from infra.topics import ensure_topics
 from ops.redrive import Selection, read_letters, read_redrives, redrive
 from schemas.dead_letters import headers_of
 from schemas.partitions import partition_of
 from schemas.serde import AvroSerde
 from schemas.serdes import Serdes
+from schemas.settings import RegistrySettings
 from schemas.topics import Topics
 from tests.helpers.kafka import read_to_end
 

@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 
 from infra.session_names import unique
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
 from infra.topics import ensure_topics
 from producers.ingest_api.publisher import EventPublisher
 from schemas.partitions import partition_of
 from schemas.serdes import Serdes
+from schemas.settings import RegistrySettings
 from schemas.topics import Topics
 from tests.helpers.kafka import read_records
 

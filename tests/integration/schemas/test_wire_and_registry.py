@@ -5,12 +5,13 @@ from __future__ import annotations
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
 from infra.topics import ensure_topics
 from schemas import store
 from schemas.registry import SchemaRegistry, subject_of
 from schemas.serde import AvroSerde, ConfluentFraming
 from schemas.serdes import Serdes
+from schemas.settings import RegistrySettings
 from schemas.topics import ALL, Topics
 from tests.helpers.kafka import read_records
 from tests.unit.schemas.samples import SAMPLES

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
 from schemas.serdes import Serdes
+from schemas.settings import RegistrySettings
 
 
 @pytest.fixture

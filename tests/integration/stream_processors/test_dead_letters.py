@@ -11,10 +11,11 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from infra.session_names import unique
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
 from infra.topics import ensure_topics
 from schemas.clock import now_ms
 from schemas.serdes import Serdes
+from schemas.settings import RegistrySettings
 from schemas.topics import Topics
 from tests.helpers.kafka import read_records
 from tests.helpers.processes import running, service

@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
 from schemas.clock import now_ms
+from schemas.settings import RegistrySettings
 from schemas.topics import Topics
 from tests.helpers.kafka import StockViews
 from tests.helpers.processes import on_own_topics

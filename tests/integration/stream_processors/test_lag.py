@@ -25,8 +25,9 @@ import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 from faust.types import TP
 
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
 from schemas.serdes import Serdes
+from schemas.settings import RegistrySettings
 from schemas.topics import Topics
 from stream_processors.common.heads import HeadReader
 from tests.helpers.kafka import read_records

@@ -17,7 +17,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
+from schemas.settings import RegistrySettings
 from schemas.topics import Topics
 from tests.helpers.processes import Running, own_topics, running, service
 from tests.integration.stream_processors.test_notifications import (

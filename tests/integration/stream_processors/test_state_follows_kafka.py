@@ -20,10 +20,11 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from infra.settings import KafkaSettings, RegistrySettings
+from infra.settings import KafkaSettings
 from infra.topics import ensure_named, partitions_of
 from schemas.clock import now_ms
 from schemas.partitions import partition_of
+from schemas.settings import RegistrySettings
 from schemas.topics import Topics
 from tests.helpers.processes import Running, own_topics, running, service
 from tests.integration.stream_processors.test_checks import PASS, open_shop, uid

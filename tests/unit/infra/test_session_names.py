@@ -7,7 +7,7 @@ import re
 import httpx
 
 from infra.session_names import Cleanup, clean_registry, made, ours, refused, unique
-from infra.settings import RegistrySettings
+from schemas.settings import RegistrySettings
 
 PREFIXES = ["e2e-0123456789", "t-abcdefabcd", "orders-group-5555555555"]
 

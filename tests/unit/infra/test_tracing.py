@@ -12,6 +12,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from infra import tracing
+from schemas.trace_context import trace_id
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 TRACEPARENT = f"00-{TRACE_ID}-b7ad6b7169203331-01"
@@ -23,19 +24,19 @@ def test_kafka_headers_hand_on_the_context_they_came_with() -> None:
         ("traceparent", TRACEPARENT.encode()),
         ("tracestate", b"vendor=1"),
     ]
-    assert tracing.trace_id_of(incoming) == TRACE_ID
+    assert trace_id(incoming) == TRACE_ID
 
 
 def test_records_without_trace_context_get_no_headers() -> None:
     assert tracing.kafka_headers(tracing.context_from([("other", b"x")])) == []
     assert tracing.kafka_headers(tracing.context_from(None)) == []
-    assert tracing.trace_id_of([("traceparent", b"not a traceparent")]) is None
+    assert trace_id([("traceparent", b"not a traceparent")]) is None
 
 
 def test_a_request_continues_its_traceparent_or_starts_a_trace() -> None:
     continued = tracing.kafka_headers(tracing.request_context({"traceparent": TRACEPARENT}))
     assert continued == [("traceparent", TRACEPARENT.encode())]
-    started = [tracing.trace_id_of(tracing.kafka_headers(tracing.request_context({}))) for _ in range(2)]
+    started = [trace_id(tracing.kafka_headers(tracing.request_context({}))) for _ in range(2)]
     assert all(t is not None and len(t) == 32 for t in started)
     assert started[0] != started[1]
 
@@ -70,7 +71,7 @@ def test_a_request_s_records_continue_its_traceparent_or_a_new_trace() -> None:
         ("tracestate", b"v=1"),
     ]
     started = [tracing.request_headers({"traceparent": "garbage"}) for _ in range(2)]
-    ids = [tracing.trace_id_of(headers) for headers in started]
+    ids = [trace_id(headers) for headers in started]
     assert all(t is not None and len(t) == 32 for t in ids) and ids[0] != ids[1]
     assert [len(headers) for headers in started] == [1, 1]
 
