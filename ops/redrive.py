@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.structs import RecordMetadata
 
 from infra.settings import KafkaSettings
 from ops.exceptions import OpsError
@@ -126,6 +127,16 @@ async def redrive(
         await producer.stop()
 
 
+async def _all(futures: Sequence[asyncio.Future[RecordMetadata]]) -> list[RecordMetadata]:
+    """Every future's result; the first failure raised once all are done (none left unretrieved:
+    a producer fenced mid-transaction fails them all)."""
+    done = await asyncio.gather(*futures, return_exceptions=True)
+    for outcome in done:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return [outcome for outcome in done if not isinstance(outcome, BaseException)]
+
+
 async def _check_topics(producer: AIOKafkaProducer, topics: Iterable[str]) -> None:
     for topic in sorted(topics):
         if not await producer.partitions_for(topic):
@@ -154,7 +165,8 @@ async def _send_back(
     now = int(time.time() * 1000)
     log = Topics.DEAD_LETTER_REDRIVES.full_name(kafka.topic_prefix)
     records: list[DeadLetterRedrive] = []
-    for letter, where in zip(letters, await asyncio.gather(*sent), strict=True):
+    marked = []
+    for letter, where in zip(letters, await _all(sent), strict=True):
         record: DeadLetterRedrive = {
             "dead_letter_id": letter.id,
             "source_topic": letter.source_topic,
@@ -164,6 +176,7 @@ async def _send_back(
             "operator": operator,
             "note": note,
         }
-        await producer.send(log, serde.encode(record), key=letter.id.encode())
+        marked.append(await producer.send(log, serde.encode(record), key=letter.id.encode()))
         records.append(record)
+    await _all(marked)
     return records

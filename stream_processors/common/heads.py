@@ -100,7 +100,8 @@ class HeadReader:
                         unread.discard(tp)
                         consumer.pause(tp)
                 for tp in list(unread):  # read to the end without a record: markers only, if anything
-                    end, position = consumer.highwater(tp), await consumer.position(tp)
+                    # read_committed: the end is the last stable offset (an open transaction's start)
+                    end, position = consumer.last_stable_offset(tp), await consumer.position(tp)
                     if end is not None and position >= end:
                         if position > missing[tp]:
                             self._known[tp] = (missing[tp], position, None)
@@ -116,6 +117,7 @@ class HeadReader:
                 group_id=None,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
+                isolation_level="read_committed",  # an aborted re-drive never happened
                 max_partition_fetch_bytes=HEAD_FETCH_BYTES,
             )
             try:

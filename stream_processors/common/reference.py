@@ -71,6 +71,7 @@ class ReferenceView(Service):
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            isolation_level="read_committed",  # an aborted re-drive never happened
         )
         await self._consumer.start()
         self._consumer.assign(self._partitions)

@@ -61,8 +61,28 @@ class Reader(Protocol):
         """Nothing queued for the agent, nothing in its hands."""
 
 
+class CommittedReadsThread(driver.AIOKafkaConsumerThread):
+    """Faust's consumer thread, whose aiokafka consumer reads committed records only.
+
+    ``python -m ops dead-letters redrive`` writes in Kafka transactions, and a run fenced by another
+    or failing part-way aborts: its records stay in the log, marked aborted, and a ``read_uncommitted``
+    consumer would process them (a dead letter re-driven twice). Faust reads ``read_committed`` only
+    under ``processing_guarantee="exactly_once"``, which also makes its commits transactional; this
+    sets the isolation level alone, before the consumer starts (aiokafka reads it in ``start``; the
+    canary ``test_transaction_markers`` fails when it no longer does).
+    """
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        consumer._isolation_level = "read_committed"  # aiokafka has no setter; start() passes it on
+        return consumer
+
+
 class LedgerConsumer(driver.Consumer):
     """Faust's aiokafka consumer, whose commits and seek-backs the offset ledger decides."""
+
+    def _new_consumer_thread(self) -> driver.AIOKafkaConsumerThread:
+        return CommittedReadsThread(self, loop=self.loop, beacon=self.beacon)
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -36,9 +36,19 @@ async def read_records(
     return found
 
 
-async def read_to_end(servers: Sequence[str], topics: Sequence[str], timeout_s: float = 30) -> list[Any]:
-    """Every record on ``topics`` from the beginning up to the end offsets as they are now."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=list(servers), auto_offset_reset="earliest", group_id=None)
+async def read_to_end(
+    servers: Sequence[str], topics: Sequence[str], timeout_s: float = 30, committed: bool = False
+) -> list[Any]:
+    """Every record on ``topics`` from the beginning up to the end offsets as they are now.
+
+    ``committed``: as the services read (``read_committed``): records of aborted transactions left out.
+    """
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=list(servers),
+        auto_offset_reset="earliest",
+        group_id=None,
+        isolation_level="read_committed" if committed else "read_uncommitted",
+    )
     await consumer.start()
     found: list[Any] = []
     try:

@@ -2,7 +2,9 @@
 consumer is ever handed. ``python -m ops dead-letters redrive`` writes that way to order-requests,
 payments, order-actions and the reference topics. The orders processor, alone on topics of its own,
 must still commit past the marker, inside the partition and at its very end: its group's lag on
-the partition reaches 0, and the orders of the records are created once each.
+the partition reaches 0, and the orders of the records are created once each. A transaction that
+aborts (a re-drive fenced by another) leaves its records in the log: the processor reads committed
+records only, so that order is never created, and it commits past them too.
 """
 
 from __future__ import annotations
@@ -77,24 +79,34 @@ async def test_the_orders_processor_commits_past_a_transaction_marker(
     )
     await in_a_transaction(settings, requests, last, encode(placed(last)))
     await committed_up_to(settings, tp, 5)  # the order at 3, the marker at 4: the end of the log
+    aborted = next(
+        f"{stem}-{n}"
+        for n in range(2000, 3000)
+        if partition_of(f"{stem}-{n}", settings.partitions) == partition
+    )
+    await in_a_transaction(settings, requests, aborted, encode(placed(aborted)), commit=False)
+    await committed_up_to(settings, tp, 7)  # the aborted order at 5, the abort marker at 6
 
     orders_topic = Topics.ORDERS.full_name(settings.topic_prefix)
     versions = [
         serdes(Topics.ORDERS).decode(m.value) for m in await read_to_end(settings.servers, [orders_topic])
     ]
-    mine = sorted((o["order_id"], o["version"]) for o in versions if o["order_id"] in (first, second, last))
+    mine = sorted((o["order_id"], o["version"]) for o in versions if o["order_id"].startswith(stem))
     assert mine == sorted([(first, 1), (second, 1), (last, 1)])
 
 
-async def in_a_transaction(settings: KafkaSettings, topic: str, key: str, value: bytes) -> None:
-    """Write one record in a transaction of its own, committed (as a re-drive does)."""
+async def in_a_transaction(
+    settings: KafkaSettings, topic: str, key: str, value: bytes, commit: bool = True
+) -> None:
+    """Write one record in a transaction of its own, committed (as a re-drive does) or aborted."""
     producer = AIOKafkaProducer(
         **settings.producer_options(), transactional_id=f"{settings.topic_prefix}test-redrive"
     )
     await producer.start()
     try:
-        async with producer.transaction():
-            await producer.send(topic, value, key=key.encode())
+        await producer.begin_transaction()
+        await (await producer.send(topic, value, key=key.encode()))
+        await (producer.commit_transaction() if commit else producer.abort_transaction())
     finally:
         await producer.stop()
 

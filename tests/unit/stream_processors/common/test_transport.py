@@ -237,7 +237,7 @@ async def test_a_stalled_input_is_reported_and_a_changelog_behind_its_tables_wri
     fetches.add(P0, highwater=20, position=10)  # fetched, never reached a stream: stalled
     fetches.add(changelog, highwater=20, position=10)
     await consumer.verify_all_partitions_active()  # what Faust's livelock detector runs
-    assert errors(caplog) == [f"[^--AIOKafkaConsumerThread]: Stream has not started processing {P0!r}"]
+    assert errors(caplog) == [f"[^--CommittedReadsThread]: Stream has not started processing {P0!r}"]
 
 
 async def test_an_active_tables_changelog_gets_no_check_once_restored(
@@ -249,7 +249,7 @@ async def test_an_active_tables_changelog_gets_no_check_once_restored(
     fetches.add(changelog, highwater=20, position=10, fetched=False)
     await consumer.verify_all_partitions_active()
     assert errors(caplog) == [
-        f"[^--AIOKafkaConsumerThread]: Aiokafka has not sent fetch request for {P0!r} since start"
+        f"[^--CommittedReadsThread]: Aiokafka has not sent fetch request for {P0!r} since start"
     ]
 
 
@@ -268,5 +268,5 @@ async def test_a_standby_changelog_gets_the_check_of_recovery_reads(
     fetches.add(unfetched, highwater=20, position=10, fetched=False)
     await consumer.verify_all_partitions_active()
     assert errors(caplog) == [
-        f"[^--AIOKafkaConsumerThread]: Aiokafka has not sent fetch request for {unfetched!r} since start"
+        f"[^--CommittedReadsThread]: Aiokafka has not sent fetch request for {unfetched!r} since start"
     ]
