@@ -15,6 +15,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 
 from infra.local_kafka.layout import lib_dir
 from infra.local_kafka.node import java_executable
+from schemas.exceptions import ShopStreamError
 
 LOOPBACK = "127.0.0.1"
 T = TypeVar("T")
@@ -73,7 +74,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
-class CommandFailed(RuntimeError):
+class CommandFailed(ShopStreamError):
     """A bench subprocess exited non-zero or overran its time limit."""
 
 

@@ -24,6 +24,7 @@ import yaml
 
 from infra.k8s.manifests import K8S_DIR
 from schemas.asyncapi import FLOWS
+from schemas.exceptions import ShopStreamError
 
 REPO = K8S_DIR.parents[1]
 CRDS = K8S_DIR / "crds"
@@ -36,7 +37,7 @@ SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "JAAS", "API_KEY")
 Obj = dict[str, Any]
 
 
-class RenderError(Exception):
+class RenderError(ShopStreamError):
     """kustomize failed or is missing."""
 
 

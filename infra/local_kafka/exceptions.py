@@ -1,5 +1,7 @@
 """Errors raised by the local Kafka launcher."""
 
+from schemas.exceptions import ShopStreamError
 
-class LocalKafkaError(Exception):
+
+class LocalKafkaError(ShopStreamError):
     """A local Kafka node could not be assembled, started, probed or stopped."""

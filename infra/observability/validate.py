@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from schemas.exceptions import ShopStreamError
+
 OBSERVABILITY = Path(__file__).resolve().parent
 REPO = OBSERVABILITY.parents[1]
 PROMETHEUS_DIR = OBSERVABILITY / "prometheus"
@@ -33,7 +35,7 @@ DASHBOARDS = tuple(sorted((OBSERVABILITY / "grafana" / "dashboards").glob("*.jso
 GRAFANA_INTERVALS = re.compile(r"\$__(rate_interval|interval|range)\b")
 
 
-class ToolMissing(Exception):
+class ToolMissing(ShopStreamError):
     """A checker that ``make deploy-tools`` builds is not there."""
 
 

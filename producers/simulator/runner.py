@@ -13,6 +13,7 @@ from rich.live import Live
 from rich.table import Table
 
 from producers.simulator.mix import Call, Mix
+from schemas.exceptions import ShopStreamError
 
 
 @dataclass
@@ -87,7 +88,7 @@ async def wait_ready(client: httpx.AsyncClient, timeout_s: float = 120) -> None:
     raise TimeoutError(f"ingest-api at {client.base_url} not ready in {timeout_s:g}s")
 
 
-class KeyRefused(Exception):
+class KeyRefused(ShopStreamError):
     """ingest-api requires an API key the simulator does not have, or refuses the one it sent."""
 
 

@@ -51,7 +51,8 @@ async def pay(order_id: PathId, body: PaymentIn, request: Request) -> Accepted:
 
 @router.post("/{order_id}/cancel", status_code=status.HTTP_202_ACCEPTED)
 async def cancel(order_id: PathId, request: Request) -> Accepted:
-    """Ask to cancel an order; refused later (with a notification) unless it is not yet shipped."""
+    """Ask to cancel an order: it is cancelled if it is CREATED, VALIDATED or PAID when the orders
+    processor reads the request, else refused with an ACTION_REJECTED notification (SPEC §3)."""
     action = events.order_action(order_id, "CANCEL")
     await deps.publisher(request).publish(Topics.ORDER_ACTIONS, order_id, action, deps.trace_headers(request))
     return Accepted()
@@ -59,7 +60,8 @@ async def cancel(order_id: PathId, request: Request) -> Accepted:
 
 @router.post("/{order_id}/ship", status_code=status.HTTP_202_ACCEPTED)
 async def ship(order_id: PathId, request: Request) -> Accepted:
-    """Ask to ship an order; only a PAID order ships."""
+    """Ask to ship an order: only a PAID order ships; any other is refused with an ACTION_REJECTED
+    notification (SPEC §3)."""
     action = events.order_action(order_id, "SHIP")
     await deps.publisher(request).publish(Topics.ORDER_ACTIONS, order_id, action, deps.trace_headers(request))
     return Accepted()
