@@ -17,7 +17,7 @@ from consumers.query_api.projections.dead_letters import DeadLetterViews, Redriv
 from consumers.query_api.projections.inventory import InventoryViews
 from consumers.query_api.projections.orders import OrderViews
 from consumers.query_api.projections.stats import SalesWindows, StateCounts
-from consumers.query_api.projections.store import open_views
+from consumers.query_api.projections.store import DiskViews, open_views
 from consumers.query_api.routes import (
     asyncapi,
     customers,
@@ -70,6 +70,8 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
         await app.state.supervisor.stop()
         await offsets.close()
         app.state.serdes.close()
+        if isinstance(views_store, DiskViews):  # RocksDB: flushed and its folder's lock let go
+            views_store.close()
 
     app = FastAPI(
         title="ShopStream query-api",

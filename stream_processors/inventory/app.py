@@ -38,7 +38,12 @@ SERVICE = "inventory"
 
 
 def create_app(settings: InventorySettings) -> faust.App:  # noqa: C901 - agents share the app's tables
-    """The Faust app with its tables and three agents; nothing connects until the worker starts."""
+    """The Faust app with its tables and three agents.
+
+    Building it talks to the schema registry (the schemas it writes are registered, waiting for the
+    registry) and may create its internal topics; its consumers and producers connect when the
+    worker starts.
+    """
     kafka = settings.kafka
     prefix = kafka.topic_prefix
     app = make_app(SERVICE, settings)

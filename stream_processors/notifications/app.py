@@ -27,7 +27,12 @@ INPUTS = (Topics.ORDERS, Topics.ORDER_REJECTIONS)
 
 
 def create_app(settings: NotifySettings) -> faust.App:
-    """The Faust app with its table, customers view and one agent; nothing connects until it starts."""
+    """The Faust app with its table, customers view and one agent.
+
+    Building it talks to the schema registry (the schemas it writes are registered, waiting for the
+    registry) and may create its internal topics; its consumers and producers connect when the
+    worker starts.
+    """
     kafka = settings.kafka
     prefix = kafka.topic_prefix
     app = make_app(SERVICE, settings)

@@ -33,7 +33,12 @@ INPUTS = (Topics.ORDER_REQUESTS, Topics.ORDER_VALIDATIONS, Topics.PAYMENTS, Topi
 
 
 def create_app(settings: OrdersSettings) -> faust.App:
-    """The Faust app with its tables and its one agent; nothing connects until the worker starts."""
+    """The Faust app with its tables and its one agent.
+
+    Building it talks to the schema registry (the schemas it writes are registered, waiting for the
+    registry) and may create its internal topics; its consumers and producers connect when the
+    worker starts.
+    """
     kafka = settings.kafka
     prefix = kafka.topic_prefix
     app = make_app(SERVICE, settings)
