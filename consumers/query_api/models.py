@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field
 
-OrderState = Literal["CREATED", "VALIDATED", "FAILED", "PAID", "SHIPPED", "CANCELLED"]
+from schemas.records import CustomerTier, NotificationKind, OrderState
 
 
 class OrderLine(BaseModel):
@@ -23,7 +21,7 @@ class CustomerOut(BaseModel):
     customer_id: str
     name: str
     email: str
-    tier: Literal["BRONZE", "SILVER", "GOLD", "PLATINUM"]
+    tier: CustomerTier
     blocked: bool
     updated_at: str
 
@@ -35,14 +33,7 @@ class NotificationOut(BaseModel):
     customer_id: str
     email: str
     order_id: str
-    kind: Literal[
-        "ORDER_CONFIRMED",
-        "ORDER_FAILED",
-        "PAYMENT_RECEIVED",
-        "ORDER_SHIPPED",
-        "ORDER_CANCELLED",
-        "ACTION_REJECTED",
-    ]
+    kind: NotificationKind
     text: str
     created_at: str
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from consumers.query_api.projections.base import Headers
+from schemas.records import OrderState
 from schemas.topics import Topics
 
-STATES = ("CREATED", "VALIDATED", "FAILED", "PAID", "SHIPPED", "CANCELLED")
+STATES: tuple[OrderState, ...] = get_args(OrderState)  # as the Order schema lists them
 
 
 class StateCounts:
@@ -16,7 +17,7 @@ class StateCounts:
     topic = Topics.ORDER_COUNTS
 
     def __init__(self) -> None:
-        self._counts = dict.fromkeys(STATES, 0)
+        self._counts: dict[str, int] = dict.fromkeys(STATES, 0)
 
     def counts(self) -> dict[str, int]:
         """Count per state, every state present."""

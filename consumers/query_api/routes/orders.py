@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, get_args
 
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -10,10 +10,11 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from consumers.query_api import deps
 from consumers.query_api.models import OrderView
 from infra.http import PathId, not_found
+from schemas.records import OrderState
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
-STATES = frozenset({"CREATED", "VALIDATED", "FAILED", "PAID", "SHIPPED", "CANCELLED"})
+STATES = frozenset(get_args(OrderState))  # as the Order schema lists them
 WAIT_FOR_PATTERN = r"^[A-Z]+(,[A-Z]+)*$"
 
 
