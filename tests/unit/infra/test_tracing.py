@@ -94,24 +94,15 @@ class Collector(BaseHTTPRequestHandler):
         pass
 
 
-def test_spans_go_over_otlp_when_an_endpoint_is_set_and_outputs_name_the_processing_span() -> None:
+def exported(script: str) -> tuple[str, bytes]:
+    """Run ``script`` in a process of its own exporting to a local collector: what it printed (a
+    ``traceparent``, checked for the incoming trace id) and every body posted to ``/v1/traces``."""
     Collector.bodies.clear()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    script = textwrap.dedent(
-        f"""
-        from opentelemetry import trace
-        from infra import tracing
-        assert tracing.configure("test-service")
-        with tracing.Processing("orders", [("traceparent", b"{TRACEPARENT}")]) as written:
-            assert tracing.current_headers() == written
-            print(written[0][1].decode())
-        trace.get_tracer_provider().shutdown()  # flushes the batch to the endpoint
-        """
-    )
     try:
         done = subprocess.run(  # noqa: S603 - this interpreter, a script of ours
-            [sys.executable, "-c", script],
+            [sys.executable, "-c", textwrap.dedent(script)],
             env={"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{server.server_address[1]}", "PATH": ""},
             capture_output=True,
             text=True,
@@ -124,17 +115,28 @@ def test_spans_go_over_otlp_when_an_endpoint_is_set_and_outputs_name_the_process
     assert done.returncode == 0, done.stderr
     version, trace_id, span_id, flags = done.stdout.strip().split("-")
     assert (version, trace_id, flags) == ("00", TRACE_ID, "01")
-    assert span_id != "b7ad6b7169203331"  # the processing span's own id: a child of the incoming one
-    [body] = Collector.bodies
+    assert span_id != "b7ad6b7169203331"  # a span of its own: a child of the incoming one
+    return span_id, b"".join(Collector.bodies)
+
+
+def test_spans_go_over_otlp_when_an_endpoint_is_set_and_outputs_name_the_processing_span() -> None:
+    span_id, body = exported(
+        f"""
+        from opentelemetry import trace
+        from infra import tracing
+        assert tracing.configure("test-service")
+        with tracing.Processing("orders", [("traceparent", b"{TRACEPARENT}")]) as written:
+            assert tracing.current_headers() == written
+            print(written[0][1].decode())
+        trace.get_tracer_provider().shutdown()  # flushes the batch to the endpoint
+        """
+    )
     assert bytes.fromhex(TRACE_ID) in body and bytes.fromhex(span_id) in body
     assert b"test-service" in body and b"orders process" in body
 
 
 def test_with_an_exporter_a_request_gets_a_server_span_and_its_records_carry_it() -> None:
-    Collector.bodies.clear()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    script = textwrap.dedent(
+    span_id, body = exported(
         f"""
         from fastapi import FastAPI, Request
         from fastapi.testclient import TestClient
@@ -153,23 +155,6 @@ def test_with_an_exporter_a_request_gets_a_server_span_and_its_records_carry_it(
         trace.get_tracer_provider().shutdown()
         """
     )
-    try:
-        done = subprocess.run(  # noqa: S603 - this interpreter, a script of ours
-            [sys.executable, "-c", script],
-            env={"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{server.server_address[1]}", "PATH": ""},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert done.returncode == 0, done.stderr
-    version, trace_id, span_id, flags = done.stdout.strip().split("-")
-    assert (version, trace_id, flags) == ("00", TRACE_ID, "01")
-    assert span_id != "b7ad6b7169203331"  # FastAPI's server span, a child of the request's parent
-    body = b"".join(Collector.bodies)
     assert bytes.fromhex(span_id) in body and b"test-api" in body and b"POST /v1/orders" in body
 
 
