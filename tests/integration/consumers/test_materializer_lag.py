@@ -9,18 +9,16 @@ batch stays unapplied, and partition 0's ``shopstream_consumer_lag_records`` mus
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client import REGISTRY
 
 from consumers.query_api.materializer import SERVICE, Materializer
 from consumers.query_api.supervisor import Supervisor
 from infra.settings import KafkaSettings
-from infra.topics import ensure_topics
 from schemas.serdes import Serdes
 from schemas.settings import RegistrySettings
 from schemas.topics import Topics
@@ -43,20 +41,6 @@ class FailsAt:
         self.applied.append(int(record["count"]))
         if len(self.applied) == 3:
             self.three.set()
-
-
-@pytest.fixture
-async def counts_topic(kafka_settings: KafkaSettings) -> AsyncIterator[str]:
-    """This test's own order-counts topic, deleted afterwards."""
-    await ensure_topics(kafka_settings, [Topics.ORDER_COUNTS])
-    name = Topics.ORDER_COUNTS.full_name(kafka_settings.topic_prefix)
-    yield name
-    admin = AIOKafkaAdminClient(**kafka_settings.client_options())
-    await admin.start()
-    try:
-        await admin.delete_topics([name])
-    finally:
-        await admin.close()
 
 
 async def until(condition: Callable[[], bool], timeout_s: float = 30) -> None:

@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 
 from consumers.query_api.materializer import Materializer
 from consumers.query_api.projections.base import Headers
 from consumers.query_api.supervisor import Supervisor
 from infra.settings import KafkaSettings
-from infra.topics import ensure_topics
 from schemas.serdes import Serdes
 from schemas.settings import RegistrySettings
 from schemas.topics import Topics
@@ -42,20 +38,6 @@ class FailsOnceAt:
             raise ValueError(f"projection bug at {self.fail_at}")
         self.applied.append(int(record["count"]))
         self.seen[int(record["count"])].set()
-
-
-@pytest.fixture
-async def counts_topic(kafka_settings: KafkaSettings) -> AsyncIterator[str]:
-    """This test's own order-counts topic, deleted afterwards."""
-    await ensure_topics(kafka_settings, [Topics.ORDER_COUNTS])
-    name = Topics.ORDER_COUNTS.full_name(kafka_settings.topic_prefix)
-    yield name
-    admin = AIOKafkaAdminClient(**kafka_settings.client_options())
-    await admin.start()
-    try:
-        await admin.delete_topics([name])
-    finally:
-        await admin.close()
 
 
 async def test_failed_run_goes_on_from_where_it_stopped(
