@@ -107,10 +107,10 @@ def make_app(service: str, settings: ProcessorSettings) -> faust.App:
 
 
 def raw_topic(app: faust.App, spec: TopicSpec, prefix: str) -> TopicT:
-    """``spec`` as a Faust topic of raw bytes: decoding happens in :func:`consume`."""
-    return app.topic(
-        spec.full_name(prefix), key_type=str, value_type=bytes, key_serializer="raw", value_serializer="raw"
-    )
+    """``spec`` as a Faust topic of raw bytes, keys too: the batch runtime decodes both, and dead-letters
+    what does not decode (a key Faust decoded itself would crash the agent on every try instead).
+    """
+    return app.topic(spec.full_name(prefix), value_type=bytes, key_serializer="raw", value_serializer="raw")
 
 
 def _table(
@@ -212,8 +212,7 @@ def internal_topic(
     precreate(kafka, name, {"cleanup.policy": "delete", "retention.ms": retention_ms})
     return app.topic(
         name,
-        key_type=str,
-        value_type=bytes,
+        value_type=bytes,  # keys raw too: see raw_topic
         key_serializer="raw",
         value_serializer="raw",
         partitions=kafka.partitions,
@@ -229,8 +228,7 @@ def sources(app: faust.App, names: Iterable[str], partitions: int) -> TopicT:
     """
     return app.topic(
         *names,
-        key_type=str,
-        value_type=bytes,
+        value_type=bytes,  # keys raw too: see raw_topic
         key_serializer="raw",
         value_serializer="raw",
         partitions=partitions,

@@ -47,7 +47,8 @@ class DeadLetters:
 
     async def send_input(self, item: Input, kind: str, error: BaseException | str) -> None:
         """Dead-letter a record of a batch (``runtime.Input``)."""
-        key = _key_bytes(item.key)
+        raw = item.event.message.key  # the key as it came, even when it was not UTF-8
+        key = raw if isinstance(raw, bytes) else _key_bytes(item.key)
         trace = item.trace_headers or tracing.forwarded(item.event.message.headers)
         original = item.event.message.headers
         await self.send_raw(

@@ -152,6 +152,16 @@ def set_current_event(event: EventT[bytes] | None) -> None:
     faust_streams._current_event.set(None if event is None else weakref.ref(event))
 
 
+def text_key(raw: bytes | str | None) -> tuple[str | None, str | None]:
+    """A record's key as text (SPEC §2: keys are UTF-8 strings), or why it is none: (key, error)."""
+    if raw is None or isinstance(raw, str):
+        return raw, None
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return None, f"key is not UTF-8: {exc}"
+
+
 class BatchRunner:
     """Runs ``handler`` over an agent's stream, batch by batch (see the module docstring)."""
 
@@ -271,7 +281,7 @@ class BatchRunner:
             message = event.message
             topic = message.topic
             counts[topic] += 1
-            key = event.key if isinstance(event.key, str) or event.key is None else str(event.key)
+            key, bad_key = text_key(message.key)
             item = Input(
                 event,
                 topic,
@@ -282,6 +292,9 @@ class BatchRunner:
                 int(message.timestamp * 1000),
                 {},
             )
+            if bad_key is not None:
+                await self.dead.send_input(item, "decode", bad_key)
+                continue
             if key is not None and topic not in self.unkeyed:
                 partitions = self.app.consumer.topic_partitions(topic) or 0
                 if partitions and partition_of(key, partitions) != message.partition:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -14,10 +15,11 @@ from infra.session_names import unique
 from infra.settings import KafkaSettings
 from infra.topics import ensure_topics
 from schemas.clock import now_ms
+from schemas.partitions import partition_of
 from schemas.serdes import Serdes
 from schemas.settings import RegistrySettings
 from schemas.topics import Topics
-from tests.helpers.kafka import read_records
+from tests.helpers.kafka import read_records, read_to_end
 from tests.helpers.processes import running, service
 
 ORDER_ID = "o-" + uuid.uuid4().hex[:10]
@@ -112,3 +114,48 @@ def _sample(exposition: str, series: str) -> float:
         if line.startswith(series + " "):
             return float(line.split()[-1])
     return 0.0
+
+
+async def test_a_key_that_is_not_utf8_is_dead_lettered_and_the_partition_goes_on(
+    orders_worker: tuple[KafkaSettings, str], registry_settings: RegistrySettings
+) -> None:
+    """SPEC §2 keys are UTF-8 text: Faust decoding one would crash the agent on every try (a fresh-clone
+    user found the orders group stuck behind one such record); the runtime dead-letters it instead."""
+    settings, _ = orders_worker
+    serdes = Serdes(settings, registry_settings)
+    after = "o-" + uuid.uuid4().hex[:10]
+    partition = partition_of(after, settings.partitions)
+    bad_key = b"\xff\xfe\xfa"
+    placed = {
+        "order_id": after,
+        "customer_id": "c-1",
+        "currency": "EUR",
+        "items": [{"sku": "s-1", "quantity": 1, "unit_price_cents": 10}],
+        "placed_at": now_ms(),
+    }
+    topic = Topics.ORDER_REQUESTS.full_name(settings.topic_prefix)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.servers, acks="all")
+    await producer.start()
+    try:
+        sent = await producer.send_and_wait(topic, b"junk", key=bad_key, partition=partition)
+        await producer.send_and_wait(topic, serdes(Topics.ORDER_REQUESTS).encode(placed), key=after.encode())
+    finally:
+        await producer.stop()
+
+    dead = Topics.DEAD_LETTERS.full_name(settings.topic_prefix)
+    async with asyncio.timeout(60):
+        letters: list[Any] = []
+        while not letters:
+            await asyncio.sleep(0.5)
+            letters = [m for m in await read_to_end(settings.servers, [dead]) if m.key == bad_key]
+    assert [(m.value, dict(m.headers)["error-kind"], dict(m.headers)["source-offset"]) for m in letters] == [
+        (b"junk", b"decode", str(sent.offset).encode())
+    ]
+    assert dict(letters[0].headers)["error"].startswith(
+        b"key is not UTF-8: 'utf-8' codec can't decode byte 0xff"
+    )
+    orders = Topics.ORDERS.full_name(settings.topic_prefix)
+    versions = [
+        serdes(Topics.ORDERS).decode(m.value) for m in await read_records(settings.servers, [orders], 2)
+    ]
+    assert (after, "CREATED", 1) in [(o["order_id"], o["state"], o["version"]) for o in versions]
