@@ -121,8 +121,9 @@ class Materializer:
     ) -> None:
         """Decode and apply one record; an unreadable one is counted, logged and skipped."""
         try:
+            key = message.key.decode() if message.key is not None else None  # SPEC §2: UTF-8 text
             record = await decode_waiting_for_registry(serde, message.value)
-        except DecodeError as exc:
+        except (DecodeError, UnicodeDecodeError) as exc:
             UNREADABLE.labels(SERVICE, message.topic).inc()
             log.warning(
                 "unreadable record skipped",
@@ -134,7 +135,6 @@ class Materializer:
                 },
             )
             return
-        key = message.key.decode() if message.key is not None else None
         projection.apply(key, record, message.headers)
         EVENTS_IN.labels(SERVICE, message.topic).inc()
 

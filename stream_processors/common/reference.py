@@ -118,8 +118,9 @@ class ReferenceView(Service):
         if key is None:
             return
         try:
+            text = key.decode()  # SPEC §2: keys are UTF-8 text
             record = await decode_waiting_for_registry(self._serde, value)
-        except DecodeError as exc:
+        except (DecodeError, UnicodeDecodeError) as exc:
             UNREADABLE.labels(self._service, self._serde.topic).inc()
             if self._dead is not None and self.loaded:
                 trace = tracing.forwarded(message.headers)
@@ -130,8 +131,8 @@ class ReferenceView(Service):
                     "unreadable reference record", extra={"topic": self._serde.topic, "error": str(exc)}
                 )
             return
-        self._data[key.decode()] = record
-        self._offsets[key.decode()] = offset
+        self._data[text] = record
+        self._offsets[text] = offset
         EVENTS_IN.labels(self._service, self._serde.topic).inc()
 
     async def catch_up(self, timeout_s: float) -> bool:

@@ -118,15 +118,22 @@ class Sent:
 
 
 async def write_poison(kafka: KafkaSettings, serdes: Serdes) -> dict[bytes, Sent]:
-    """Every kind of poison on every input topic, each under a key of its own."""
+    """Every kind of poison on every input topic, each under a key of its own, and a good record under
+    a key that is not UTF-8."""
     run = uuid.uuid4().hex[:8]
     sent: dict[bytes, Sent] = {}
     producer = AIOKafkaProducer(bootstrap_servers=kafka.servers, acks="all")
     await producer.start()
     try:
         for topic in INPUTS:
-            for kind, value in poison(topic, serdes).items():
-                key = f"poison-{run}-{topic.name}-{kind}".encode()
+            records = {
+                kind: (f"poison-{run}-{topic.name}-{kind}".encode(), value)
+                for kind, value in poison(topic, serdes).items()
+            }
+            # a good record under a key that is not UTF-8 (SPEC §2 keys are text)
+            good = serdes(topic).encode(SAMPLES[topic.value or ""])
+            records["key-not-utf8"] = (b"\xff\xfe" + f"poison-{run}-{topic.name}".encode(), good)
+            for kind, (key, value) in records.items():
                 meta = await producer.send_and_wait(topic.full_name(kafka.topic_prefix), value, key=key)
                 sent[key] = Sent(topic, kind, value, meta.partition, meta.offset)
     finally:
