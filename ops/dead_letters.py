@@ -32,14 +32,12 @@ from infra.settings import KafkaSettings
 from ops.exceptions import OpsError
 from ops.redrive import Selection, read_letters, read_redrives, redrive
 from ops.when import parse_when, short_utc
-from schemas.dead_letters import DeadLetter
+from schemas.dead_letters import KINDS, DeadLetter, parse_id
 from schemas.exceptions import SchemaError
 from schemas.records import DeadLetterRedrive
 from schemas.serdes import Serdes
 from schemas.settings import RegistrySettings
 from schemas.topics import ALL, Topics
-
-KINDS = ("decode", "apply", "partition", "deliver", "unmatched")
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -50,7 +48,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     actions = parser.add_subparsers(dest="action", required=True, metavar="action")
     listing = actions.add_parser("list", help="dead letters matching the filters, newest first")
     _filters(listing)
-    listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    listing.add_argument("--limit", type=_positive, default=50, help="at most this many (default 50)")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     show = actions.add_parser("show", help="one dead letter: headers and decoded value")
     show.add_argument("id", help="<partition>-<offset> on dead-letters, as list prints it")
@@ -63,6 +61,14 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     again.add_argument("--operator", default=None, help="who, recorded with each re-drive (default: login)")
     parser.set_defaults(run=run)
     return parser
+
+
+def _positive(text: str) -> int:
+    """A count of 1 or more, as argparse takes it."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
 
 
 def _filters(parser: argparse.ArgumentParser) -> None:
@@ -113,6 +119,10 @@ async def _run(args: argparse.Namespace, console: Console) -> int:
             return 0
         if not (args.ids or args.all or _has_filter(args)):
             raise OpsError("name dead letter ids, give a filter, or say --all")
+        missing = sorted(set(args.ids) - {d.id for d in letters}) if args.ids else []
+        if missing:  # a typo must not look like "nothing to do"
+            console.print(f"no dead letter {', '.join(missing)} (with these filters); nothing re-driven")
+            return 1
         if args.dry_run:
             done = await read_redrives(kafka, redrives)
             todo = [d for d in letters if d.id not in done]
@@ -142,8 +152,14 @@ def _selection(args: argparse.Namespace) -> Selection:
         kind=args.kind,
         since_ms=parse_when(args.since) if args.since else None,
         until_ms=parse_when(args.until) if args.until else None,
-        ids=frozenset(getattr(args, "ids", ()) or ()),
+        ids=frozenset(_checked_id(i) for i in getattr(args, "ids", ()) or ()),
     )
+
+
+def _checked_id(text: str) -> str:
+    """``text`` when it is a dead letter id (``<partition>-<offset>``); ValueError (refused) otherwise."""
+    parse_id(text)
+    return text
 
 
 def _short(topic: str, prefix: str) -> str:

@@ -13,10 +13,11 @@ import asyncio
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import for_code
+from aiokafka.errors import GroupCoordinatorNotAvailableError, for_code
 
 from infra.settings import KafkaSettings
 from ops.exceptions import OpsError
@@ -34,12 +35,26 @@ class GroupState:
     topics: tuple[str, ...]  # every topic on the cluster
 
 
+async def _describe(admin: AIOKafkaAdminClient, group: str, wait_s: float = 15) -> dict[str, Any]:
+    """The group as the broker describes it; a coordinator not found yet is asked again a while (a
+    broker creates its offsets topic on the first such question)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            [described] = (await admin.describe_consumer_groups([group]))[0].to_object()["groups"]
+            return dict(described)
+        except GroupCoordinatorNotAvailableError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
 async def read_group(kafka: KafkaSettings, group: str, at_ms: int | None) -> GroupState:
     """The group's members and committed offsets, and the offsets of the partitions it has committed."""
     admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
-        [described] = (await admin.describe_consumer_groups([group]))[0].to_object()["groups"]
+        described = await _describe(admin, group)
         if described["error_code"]:
             raise for_code(described["error_code"])(f"describing group {group}")
         members = tuple(m["client_id"] for m in described["members"])
@@ -52,15 +67,17 @@ async def read_group(kafka: KafkaSettings, group: str, at_ms: int | None) -> Gro
     finally:
         await admin.close()
     tps = [TopicPartition(*tp) for tp in committed]
-    consumer = AIOKafkaConsumer(**kafka.client_options(), group_id=None, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        starts = await consumer.beginning_offsets(tps) if tps else {}
-        found = (
-            await consumer.offsets_for_times({tp: at_ms for tp in tps}) if tps and at_ms is not None else {}
-        )
-    finally:
-        await consumer.stop()
+    starts: dict[TopicPartition, int] = {}
+    found: dict[TopicPartition, Any] = {}
+    if tps:  # a group that never committed (a wrong prefix, say) needs no consumer: the plan refuses it
+        consumer = AIOKafkaConsumer(**kafka.client_options(), group_id=None, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            starts = await consumer.beginning_offsets(tps)
+            if at_ms is not None:
+                found = await consumer.offsets_for_times({tp: at_ms for tp in tps})
+        finally:
+            await consumer.stop()
     return GroupState(
         members=members,
         committed=committed,

@@ -70,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
     except (OpsError, ValueError) as exc:
         errors.print(f"[bold red]refused:[/] {exc}")
         return 2
+    except KafkaError as exc:  # nothing changed yet: reading the group failed
+        errors.print(f"[bold red]failed:[/] {exc!r}; nothing changed")
+        return 1
     show(console, plan)
     if args.dry_run:
         console.print("dry run: nothing changed")

@@ -1,5 +1,8 @@
 """Dead letters read from Kafka, selected, and sent back to their source topics at most once each.
 
+Once per source record, too: a record dead-lettered twice (its processor rebuilt from the earliest
+offsets meets it again) has two dead letters, and a re-drive of either counts for both.
+
 A re-drive writes, in one Kafka transaction per run, each selected dead letter's original key,
 value and headers (plus ``redrive-of: <id>``) to its source topic, and a ``DeadLetterRedrive``
 record keyed by the dead letter's id to ``dead-letter-redrives``. Which letters were re-driven is
@@ -115,8 +118,13 @@ async def redrive(
     await producer.start()  # InitProducerId: fences an earlier run, ends its open transaction
     try:
         done = await read_redrives(kafka, serde)
-        already = [done[d.id] for d in letters if d.id in done]
-        todo = [d for d in letters if d.id not in done]
+        everything, _ = await read_letters(kafka, Selection())
+        by_source = {d.source: done[d.id] for d in everything if d.id in done}
+        # a record dead-lettered again (its processor rebuilt, say) is the same record: once, too
+        already = [
+            done.get(d.id) or by_source[d.source] for d in letters if d.id in done or d.source in by_source
+        ]
+        todo = [d for d in letters if d.id not in done and d.source not in by_source]
         if not todo:
             return Outcome([], already)
         await _check_topics(producer, {d.source_topic for d in todo})

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from schemas.clock import iso
 from schemas.exceptions import SchemaError
@@ -28,6 +28,10 @@ SOURCE_OFFSET = "source-offset"
 SERVICE = "service"
 ERROR_KIND = "error-kind"
 ERROR = "error"
+#: why a record was dead-lettered: not decodable, not applicable, on another partition than its key's
+#: (SPEC §2), its outputs refused for good, a payment or action whose order never came (SPEC §3)
+Kind = Literal["decode", "apply", "partition", "deliver", "unmatched"]
+KINDS: tuple[Kind, ...] = get_args(Kind)
 #: on a re-driven record: the id of the dead letter it comes from
 REDRIVE_OF = "redrive-of"
 #: the headers a dead letter adds to the original record's
@@ -96,6 +100,11 @@ class DeadLetter:
     kind: str
     error: str
     original_headers: tuple[tuple[str, bytes], ...]
+
+    @property
+    def source(self) -> tuple[str, int, int]:
+        """Where the record was read: (topic on the cluster, partition, offset)."""
+        return self.source_topic, self.source_partition, self.source_offset
 
     @property
     def id(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from schemas.dead_letters import Kind
 from schemas.records import CustomerTier, NotificationKind, OrderState
 
 
@@ -108,7 +109,7 @@ class DeadLetterOut(BaseModel):
     dead_lettered_at: str
     service: str
     source: DeadLetterSource
-    kind: str = Field(description="decode, apply, partition, deliver or unmatched")
+    kind: Kind
     error: str
     key: str | None
     trace_id: str | None

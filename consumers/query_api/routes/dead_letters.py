@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from consumers.query_api import deps
 from consumers.query_api.models import DeadLettersOut
 from consumers.query_api.projections.dead_letters import Position
+from schemas.dead_letters import Kind
 
 router = APIRouter(prefix="/v1/dead-letters", tags=["dead letters"])
 Filter = Annotated[str | None, Query(min_length=1, max_length=200)]
@@ -36,7 +37,7 @@ async def list_dead_letters(
     request: Request,
     service: Filter = None,
     topic: Filter = None,
-    kind: Filter = None,
+    kind: Annotated[Kind | None, Query(description="decode, apply, partition, deliver or unmatched")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> DeadLettersOut:

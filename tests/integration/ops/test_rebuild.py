@@ -271,3 +271,19 @@ def test_only_the_declared_processors_keep_a_table_in_a_topic_of_the_contract(
         service: {spec.full_name(settings.topic_prefix) for spec in specs}
         for service, specs in CONTRACT_CHANGELOGS.items()
     }
+
+
+def test_a_group_that_never_committed_is_refused_not_crashed(kafka: str, tmp_path: Path) -> None:
+    """A prefix where the processor never ran (the usual slip: a wrong KAFKA_TOPIC_PREFIX) is refused."""
+    argv = [sys.executable, "-m", "ops", "rebuild", "fraud", "--to-earliest", "--dry-run"]
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "KAFKA_TOPIC_PREFIX": "never-ran-here.",
+        "PROCESSOR_DATA_DIR": str(tmp_path),
+        "COLUMNS": "200",
+    }
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603 - this interpreter, our own module
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "refused:" in done.stderr and "KAFKA_TOPIC_PREFIX" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr

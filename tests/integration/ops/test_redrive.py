@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator
 
 import pytest
@@ -19,6 +20,7 @@ from schemas.settings import RegistrySettings
 from schemas.topics import Topics
 from tests.helpers.kafka import read_to_end
 
+OFFSETS = itertools.count(42)
 TRACE = ("traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 
 
@@ -37,13 +39,19 @@ async def serde(topics: KafkaSettings, registry_settings: RegistrySettings) -> A
     serdes.close()
 
 
-async def dead_letter(kafka: KafkaSettings, key: bytes | None, service: str, kind: str, source: str) -> None:
-    """Write one dead letter as a processor does: the original key and bytes, headers saying why."""
+async def dead_letter(
+    kafka: KafkaSettings, key: bytes | None, service: str, kind: str, source: str, offset: int | None = None
+) -> None:
+    """Write one dead letter as a processor does: the original key and bytes, headers saying why.
+
+    The source record is at partition 5 of ``source``, at ``offset`` (a new one each time by default).
+    """
     producer = AIOKafkaProducer(**kafka.producer_options())
     await producer.start()
     try:
         topic = f"{kafka.topic_prefix}{source}"
-        headers = headers_of([TRACE], topic, 5, 42, service, kind, f"{kind} failed")
+        at = next(OFFSETS) if offset is None else offset
+        headers = headers_of([TRACE], topic, 5, at, service, kind, f"{kind} failed")
         dead = Topics.DEAD_LETTERS.full_name(kafka.topic_prefix)
         await producer.send_and_wait(dead, b"value of " + (key or b"none"), key=key, headers=headers)
     finally:
@@ -105,3 +113,22 @@ async def test_two_re_drives_at_once_send_a_letter_back_once(topics: KafkaSettin
     # what a processor reads (read_committed): a fenced run's records were aborted
     back = await read_to_end(topics.servers, [Topics.PAYMENTS.full_name(topics.topic_prefix)], committed=True)
     assert sorted(m.key or b"" for m in back) == sorted(d.key or b"" for d in letters)
+
+
+async def test_a_record_dead_lettered_twice_goes_back_once(topics: KafkaSettings, serde: AvroSerde) -> None:
+    """A processor rebuilt from the earliest offsets meets a bad record again: a second dead letter of
+    the same source record, which a re-drive of the first already sent back."""
+    await dead_letter(topics, b"o-7", "inventory", "decode", "inventory-levels", offset=7)
+    [first], _ = await read_letters(topics, Selection())
+    assert [r["dead_letter_id"] for r in (await redrive(topics, serde, [first], "ann")).redriven] == [
+        first.id
+    ]
+    await dead_letter(topics, b"o-7", "inventory", "decode", "inventory-levels", offset=7)
+    letters, _ = await read_letters(topics, Selection())
+    [second] = [d for d in letters if d.id != first.id]
+    again = await redrive(topics, serde, [second], "bob")
+    assert (again.redriven, [r["dead_letter_id"] for r in again.already]) == ([], [first.id])
+    back = await read_to_end(
+        topics.servers, [Topics.INVENTORY_LEVELS.full_name(topics.topic_prefix)], committed=True
+    )
+    assert [m.key for m in back] == [b"o-7"]
