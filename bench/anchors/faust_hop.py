@@ -30,8 +30,9 @@ from bench.anchors import AnchorTopics, check, now_ms
 from bench.common import free_port
 from schemas.topics import Topics
 from stream_processors.common.app import make_app, prepared_serdes, raw_topic
+from stream_processors.common.batch import Batch, Input
 from stream_processors.common.dead_letters import DeadLetters
-from stream_processors.common.runtime import Batch, BatchRunner, Input, batch_agent
+from stream_processors.common.runtime import BatchRunner, batch_agent
 from stream_processors.common.settings import ProcessorSettings
 from stream_processors.common.worker import run_worker
 

@@ -16,7 +16,7 @@ from schemas import dead_letters, trace_context
 from schemas.topics import Topics
 
 if TYPE_CHECKING:
-    from stream_processors.common.runtime import Input
+    from stream_processors.common.batch import Input
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,9 @@ from schemas.clock import now_ms
 from schemas.topics import Topics
 from stream_processors.common import checks
 from stream_processors.common.app import internal_topic, json_table, make_app, prepared_serdes, raw_topic
+from stream_processors.common.batch import Batch, Input
 from stream_processors.common.dead_letters import DeadLetters
-from stream_processors.common.runtime import Batch, BatchRunner, Input, batch_agent
+from stream_processors.common.runtime import BatchRunner, batch_agent
 from stream_processors.fraud import rules
 from stream_processors.fraud.settings import FraudSettings
 

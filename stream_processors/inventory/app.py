@@ -28,9 +28,10 @@ from stream_processors.common.app import (
     raw_topic,
     sources,
 )
+from stream_processors.common.batch import NEEDS_REFERENCE, Batch, Input, Verdict
 from stream_processors.common.dead_letters import DeadLetters
 from stream_processors.common.reference import ReferenceView
-from stream_processors.common.runtime import NEEDS_REFERENCE, Batch, BatchRunner, Input, Verdict, batch_agent
+from stream_processors.common.runtime import BatchRunner, batch_agent
 from stream_processors.inventory import rules
 from stream_processors.inventory.settings import InventorySettings
 

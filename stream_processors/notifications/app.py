@@ -15,9 +15,10 @@ import faust
 
 from schemas.topics import Topics
 from stream_processors.common.app import json_table, make_app, prepared_serdes, raw_topic, sources
+from stream_processors.common.batch import NEEDS_REFERENCE, Batch, Input, Verdict
 from stream_processors.common.dead_letters import DeadLetters
 from stream_processors.common.reference import ReferenceView
-from stream_processors.common.runtime import NEEDS_REFERENCE, Batch, BatchRunner, Input, Verdict, batch_agent
+from stream_processors.common.runtime import BatchRunner, batch_agent
 from stream_processors.notifications import rules
 from stream_processors.notifications.outbox import Outbox
 from stream_processors.notifications.settings import NotifySettings

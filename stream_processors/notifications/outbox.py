@@ -7,8 +7,8 @@ import logging
 from faust.types import TopicT
 
 from schemas.serde import AvroSerde
+from stream_processors.common.batch import NEEDS_REFERENCE, Batch, Verdict
 from stream_processors.common.reference import ReferenceView
-from stream_processors.common.runtime import NEEDS_REFERENCE, Batch, Verdict
 from stream_processors.notifications.metrics import UNADDRESSABLE
 from stream_processors.notifications.rules import Draft
 

@@ -22,7 +22,7 @@ from schemas import trace_context
 from schemas.clock import now_ms
 from schemas.partitions import partition_of
 from schemas.topics import Topics
-from stream_processors.common.runtime import Batch, Input
+from stream_processors.common.batch import Batch, Input
 from stream_processors.orders import rules
 
 Encode = Callable[[dict[str, Any]], bytes]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from stream_processors.common.app import App
-from stream_processors.common.transport import DrainableBuffer, DrainingProducer
+from stream_processors.common.producer import DrainableBuffer, DrainingProducer
 from tests.helpers.kafka import read_records
 
 RECORDS = 500

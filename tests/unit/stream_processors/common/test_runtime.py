@@ -28,8 +28,10 @@ from prometheus_client import REGISTRY
 from schemas import store
 from schemas.partitions import partition_of
 from schemas.serde import AvroSerde, SingleObjectFraming
+from stream_processors.common import batch as batch_module
 from stream_processors.common import runtime
-from stream_processors.common.runtime import NEEDS_REFERENCE, Batch, BatchRunner, Input, Verdict
+from stream_processors.common.batch import NEEDS_REFERENCE, Batch, Input, Verdict
+from stream_processors.common.runtime import BatchRunner
 from stream_processors.common.settings import ProcessorSettings
 
 PARTITIONS = 6
@@ -170,7 +172,7 @@ def make_runner(
     handler: Handler,
     *,
     decoders: dict[str, AvroSerde | None] | None = None,
-    catch_up: runtime.CatchUp | None = None,
+    catch_up: batch_module.CatchUp | None = None,
     unkeyed: frozenset[str] = frozenset(),
 ) -> tuple[BatchRunner, DeadLetters]:
     """A runner of a service of its own (so its metrics are the test's), reading raw records."""
@@ -529,14 +531,14 @@ async def test_a_failed_or_deferred_application_leaves_no_output_behind(log: Log
     out = Topic(OUT, log)
     calls: list[bool] = []
 
-    async def handle(item: Input, batch: Batch) -> runtime.Verdict | None:
+    async def handle(item: Input, batch: Batch) -> Verdict | None:
         calls.append(item.caught_up)
         batch.send(cast(Any, out), "k", item.value or b"")
         batch.latest(cast(Any, out), "view", item.value or b"")
         batch.after_delivery(lambda: log.append(("write", OUT, "k", item.value or b"")))
         if item.offset == 0:
             raise ValueError("bad record")
-        return runtime.NEEDS_REFERENCE if not item.caught_up else None
+        return NEEDS_REFERENCE if not item.caught_up else None
 
     async def catch_up(_: int) -> None:
         return None
@@ -554,9 +556,9 @@ async def test_runtime_faust_hooks() -> None:
     """Canary: what the runtime relies on beneath Faust's stream still exists after an upgrade."""
     assert isinstance(faust_streams._current_event, contextvars.ContextVar)
     fake = event([], 0, "a")
-    runtime.set_current_event(cast(Any, fake))
+    batch_module.set_current_event(cast(Any, fake))
     assert faust.current_event() is cast(Any, fake)
-    runtime.set_current_event(None)
+    batch_module.set_current_event(None)
     assert faust.current_event() is None
 
     assert callable(Consumer.track_message)

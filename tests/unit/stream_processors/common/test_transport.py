@@ -20,7 +20,8 @@ from faust.types.tuples import ConsumerMessage
 from infra.settings import KafkaSettings
 from stream_processors.common.app import App, _table
 from stream_processors.common.ledger import REFETCH_AFTER_S
-from stream_processors.common.transport import DrainableBuffer, DrainingProducer, LedgerConsumer
+from stream_processors.common.producer import DrainableBuffer, DrainingProducer
+from stream_processors.common.transport import LedgerConsumer
 
 TOPIC = "orders"
 P0 = TP(TOPIC, 0)

@@ -13,7 +13,7 @@ from prometheus_client import REGISTRY
 
 from schemas import store
 from schemas.serde import AvroSerde, SingleObjectFraming
-from stream_processors.common.runtime import NEEDS_REFERENCE, Batch
+from stream_processors.common.batch import NEEDS_REFERENCE, Batch
 from stream_processors.notifications.outbox import Outbox
 from stream_processors.notifications.rules import Draft
 
