@@ -15,9 +15,13 @@ import orjson
 from schemas.topics import Topics
 from stream_processors.analytics import rules
 from stream_processors.analytics.settings import AnalyticsSettings
-from stream_processors.common.app import internal_topic, json_table, make_app, prepared_serdes, raw_topic
+from stream_processors.common.app import (
+    bootstrap,
+    internal_topic,
+    json_table,
+    raw_topic,
+)
 from stream_processors.common.batch import Batch, Input
-from stream_processors.common.dead_letters import DeadLetters
 from stream_processors.common.runtime import BatchRunner, batch_agent
 
 SERVICE = "analytics"
@@ -30,11 +34,10 @@ def create_app(settings: AnalyticsSettings) -> faust.App:  # noqa: C901 - agents
     registry) and may create its internal topics; its consumers and producers connect when the
     worker starts.
     """
-    kafka = settings.kafka
+    app, serdes, dead, kafka = bootstrap(
+        SERVICE, settings, writes=[Topics.SALES_PER_MINUTE, Topics.ORDER_COUNTS]
+    )
     prefix = kafka.topic_prefix
-    app = make_app(SERVICE, settings)
-    serdes = prepared_serdes(app, settings, writes=[Topics.SALES_PER_MINUTE, Topics.ORDER_COUNTS])
-    dead = DeadLetters(app, SERVICE, prefix)
     seen = json_table(app, "seen", kafka)
     members = json_table(app, "members", kafka)  # "<state>|<order_id>" → 1 while the order is in it
     windows = json_table(app, "windows", kafka)  # "<sku>|<window_start>" → counts and order ids

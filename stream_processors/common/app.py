@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import faust
 from aiokafka.errors import KafkaError
@@ -23,6 +23,7 @@ from schemas.serdes import Serdes
 from schemas.topics import ALL, TopicSpec
 from stream_processors.common.backlog import BacklogExporter
 from stream_processors.common.codecs import avro_codec
+from stream_processors.common.dead_letters import DeadLetters
 from stream_processors.common.heads import HeadReader
 from stream_processors.common.sensors import ProcessorMonitor
 from stream_processors.common.settings import ProcessorSettings
@@ -166,6 +167,22 @@ def json_table(app: faust.App, name: str, kafka: KafkaSettings) -> faust.Table[s
         internal=True,
     )
     return _table(app, name, kafka, "json", topic)
+
+
+class Bootstrap(NamedTuple):
+    """What every processor's ``create_app`` starts from (``app, serdes, dead, kafka = bootstrap(...)``)."""
+
+    app: faust.App
+    serdes: Serdes  # the schemas the processor writes already registered
+    dead: DeadLetters
+    kafka: KafkaSettings
+
+
+def bootstrap(service: str, settings: ProcessorSettings, writes: Iterable[TopicSpec]) -> Bootstrap:
+    """The app of ``service``, its serdes (``writes`` registered, waiting for the registry), dead letters."""
+    app = make_app(service, settings)
+    serdes = prepared_serdes(app, settings, writes)
+    return Bootstrap(app, serdes, DeadLetters(app, service, settings.kafka.topic_prefix), settings.kafka)
 
 
 def prepared_serdes(app: faust.App, settings: ProcessorSettings, writes: Iterable[TopicSpec]) -> Serdes:

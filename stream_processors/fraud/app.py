@@ -16,9 +16,13 @@ import faust
 from schemas.clock import now_ms
 from schemas.topics import Topics
 from stream_processors.common import checks
-from stream_processors.common.app import internal_topic, json_table, make_app, prepared_serdes, raw_topic
+from stream_processors.common.app import (
+    bootstrap,
+    internal_topic,
+    json_table,
+    raw_topic,
+)
 from stream_processors.common.batch import Batch, Input
-from stream_processors.common.dead_letters import DeadLetters
 from stream_processors.common.runtime import BatchRunner, batch_agent
 from stream_processors.fraud import rules
 from stream_processors.fraud.settings import FraudSettings
@@ -28,11 +32,8 @@ SERVICE = "fraud"
 
 def create_app(settings: FraudSettings) -> faust.App:
     """The Faust app with its recent-orders table and its two agents."""
-    kafka = settings.kafka
+    app, serdes, dead, kafka = bootstrap(SERVICE, settings, writes=[Topics.ORDER_VALIDATIONS])
     prefix = kafka.topic_prefix
-    app = make_app(SERVICE, settings)
-    serdes = prepared_serdes(app, settings, writes=[Topics.ORDER_VALIDATIONS])
-    dead = DeadLetters(app, SERVICE, prefix)
     recent = json_table(app, "recent", kafka)  # customer_id → entries of rules.Entry
     orders = raw_topic(app, Topics.ORDERS, prefix)
     by_customer = internal_topic(app, kafka, "orders-by-customer")

@@ -21,15 +21,13 @@ from schemas.clock import now_ms
 from schemas.topics import Topics
 from stream_processors.common import checks
 from stream_processors.common.app import (
+    bootstrap,
     internal_topic,
     json_table,
-    make_app,
-    prepared_serdes,
     raw_topic,
     sources,
 )
 from stream_processors.common.batch import NEEDS_REFERENCE, Batch, Input, Verdict
-from stream_processors.common.dead_letters import DeadLetters
 from stream_processors.common.reference import ReferenceView
 from stream_processors.common.runtime import BatchRunner, batch_agent
 from stream_processors.inventory import rules
@@ -45,11 +43,10 @@ def create_app(settings: InventorySettings) -> faust.App:  # noqa: C901 - agents
     registry) and may create its internal topics; its consumers and producers connect when the
     worker starts.
     """
-    kafka = settings.kafka
+    app, serdes, dead, kafka = bootstrap(
+        SERVICE, settings, writes=[Topics.INVENTORY, Topics.ORDER_VALIDATIONS]
+    )
     prefix = kafka.topic_prefix
-    app = make_app(SERVICE, settings)
-    serdes = prepared_serdes(app, settings, writes=[Topics.INVENTORY, Topics.ORDER_VALIDATIONS])
-    dead = DeadLetters(app, SERVICE, prefix)
     levels = ReferenceView(kafka, serdes(Topics.INVENTORY_LEVELS), SERVICE)
     app.add_dependency(levels)
     stock = json_table(app, "stock", kafka)

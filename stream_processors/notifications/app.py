@@ -14,9 +14,8 @@ from typing import Any
 import faust
 
 from schemas.topics import Topics
-from stream_processors.common.app import json_table, make_app, prepared_serdes, raw_topic, sources
+from stream_processors.common.app import bootstrap, json_table, raw_topic, sources
 from stream_processors.common.batch import NEEDS_REFERENCE, Batch, Input, Verdict
-from stream_processors.common.dead_letters import DeadLetters
 from stream_processors.common.reference import ReferenceView
 from stream_processors.common.runtime import BatchRunner, batch_agent
 from stream_processors.notifications import rules
@@ -34,11 +33,8 @@ def create_app(settings: NotifySettings) -> faust.App:
     registry) and may create its internal topics; its consumers and producers connect when the
     worker starts.
     """
-    kafka = settings.kafka
+    app, serdes, dead, kafka = bootstrap(SERVICE, settings, writes=[Topics.NOTIFICATIONS])
     prefix = kafka.topic_prefix
-    app = make_app(SERVICE, settings)
-    serdes = prepared_serdes(app, settings, writes=[Topics.NOTIFICATIONS])
-    dead = DeadLetters(app, SERVICE, prefix)
     seen = json_table(app, "seen", kafka)  # order_id → last version, paid_cents, state; rejections
     customers = ReferenceView(kafka, serdes(Topics.CUSTOMERS), SERVICE, dead)
     app.add_dependency(customers)

@@ -14,9 +14,8 @@ import faust
 from schemas.clock import now_ms
 from schemas.topics import Topics
 from stream_processors.common import checks
-from stream_processors.common.app import json_table, make_app, prepared_serdes, raw_topic
+from stream_processors.common.app import bootstrap, json_table, raw_topic
 from stream_processors.common.batch import NEEDS_REFERENCE, Batch, Input, Verdict
-from stream_processors.common.dead_letters import DeadLetters
 from stream_processors.common.reference import ReferenceView
 from stream_processors.common.runtime import BatchRunner, batch_agent
 from stream_processors.order_details import rules
@@ -27,11 +26,8 @@ SERVICE = "order-details"
 
 def create_app(settings: DetailsSettings) -> faust.App:
     """The Faust app with its customers view, its decisions table and its one agent."""
-    kafka = settings.kafka
+    app, serdes, dead, kafka = bootstrap(SERVICE, settings, writes=[Topics.ORDER_VALIDATIONS])
     prefix = kafka.topic_prefix
-    app = make_app(SERVICE, settings)
-    serdes = prepared_serdes(app, settings, writes=[Topics.ORDER_VALIDATIONS])
-    dead = DeadLetters(app, SERVICE, prefix)
     customers = ReferenceView(kafka, serdes(Topics.CUSTOMERS), SERVICE, dead)
     app.add_dependency(customers)
     decided = json_table(app, "decided", kafka)  # order_id → the OrderValidation published for it

@@ -15,15 +15,13 @@ import faust
 
 from schemas.topics import Topics
 from stream_processors.common.app import (
+    bootstrap,
     internal_topic,
     json_table,
-    make_app,
-    prepared_serdes,
     raw_topic,
     record_table,
     sources,
 )
-from stream_processors.common.dead_letters import DeadLetters
 from stream_processors.common.runtime import BatchRunner, batch_agent
 from stream_processors.orders.processor import OrdersHandler, Wiring
 from stream_processors.orders.settings import OrdersSettings
@@ -39,11 +37,8 @@ def create_app(settings: OrdersSettings) -> faust.App:
     registry) and may create its internal topics; its consumers and producers connect when the
     worker starts.
     """
-    kafka = settings.kafka
+    app, serdes, dead, kafka = bootstrap(SERVICE, settings, writes=[Topics.ORDERS, Topics.ORDER_REJECTIONS])
     prefix = kafka.topic_prefix
-    app = make_app(SERVICE, settings)
-    serdes = prepared_serdes(app, settings, writes=[Topics.ORDERS, Topics.ORDER_REJECTIONS])
-    dead = DeadLetters(app, SERVICE, prefix)
     orders = record_table(app, "orders", serdes(Topics.ORDERS), kafka, changelog=Topics.ORDERS)
     checks = json_table(app, "checks", kafka)  # undecided orders: checks passed so far, when created
     held = json_table(app, "held", kafka)  # payments/actions that overtook their order
