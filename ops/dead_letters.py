@@ -30,7 +30,7 @@ from rich.table import Table
 
 from infra.settings import KafkaSettings
 from ops.exceptions import OpsError
-from ops.redrive import Selection, read_letters, read_redrives, redrive
+from ops.redrive import Selection, read_letters, read_redrives, redrive, sort_out
 from ops.when import parse_when, short_utc
 from schemas.dead_letters import KINDS, DeadLetter, parse_id
 from schemas.exceptions import SchemaError
@@ -124,10 +124,9 @@ async def _run(args: argparse.Namespace, console: Console) -> int:
             console.print(f"no dead letter {', '.join(missing)} (with these filters); nothing re-driven")
             return 1
         if args.dry_run:
-            done = await read_redrives(kafka, redrives)
-            todo = [d for d in letters if d.id not in done]
+            todo, already = await sort_out(kafka, redrives, letters)
             _print_list(console, todo, {}, kafka.topic_prefix, False, "would re-drive")
-            console.print(f"dry run: {len(todo)} would be re-driven, {len(letters) - len(todo)} already were")
+            console.print(f"dry run: {len(todo)} would be re-driven, {len(already)} already were")
             return 0
         operator = args.operator or getpass.getuser()
         outcome = await redrive(kafka, redrives, letters, operator, args.note)

@@ -92,6 +92,25 @@ async def read_redrives(kafka: KafkaSettings, serde: AvroSerde) -> dict[str, Dea
     return done
 
 
+async def sort_out(
+    kafka: KafkaSettings, serde: AvroSerde, letters: Sequence[DeadLetter]
+) -> tuple[list[DeadLetter], list[DeadLetterRedrive]]:
+    """``letters`` not re-driven yet, and the re-drives of the others: of the letter itself, or of an
+    earlier dead letter of the same source record (its processor rebuilt, say, met it again)."""
+    done = await read_redrives(kafka, serde)
+    everything, _ = await read_letters(kafka, Selection())
+    by_source = {d.source: done[d.id] for d in everything if d.id in done}
+    todo = [d for d in letters if d.id not in done and d.source not in by_source]
+    todo = list({d.source: d for d in reversed(todo)}.values())  # one letter per source record: the newest
+    todo_ids = {d.id for d in todo}
+    already = [
+        done.get(d.id) or by_source[d.source]
+        for d in letters
+        if d.id not in todo_ids and d.source in by_source
+    ]
+    return todo, already
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What a re-drive did: the records it wrote, and the letters it left as already re-driven."""
@@ -117,14 +136,7 @@ async def redrive(
     )
     await producer.start()  # InitProducerId: fences an earlier run, ends its open transaction
     try:
-        done = await read_redrives(kafka, serde)
-        everything, _ = await read_letters(kafka, Selection())
-        by_source = {d.source: done[d.id] for d in everything if d.id in done}
-        # a record dead-lettered again (its processor rebuilt, say) is the same record: once, too
-        already = [
-            done.get(d.id) or by_source[d.source] for d in letters if d.id in done or d.source in by_source
-        ]
-        todo = [d for d in letters if d.id not in done and d.source not in by_source]
+        todo, already = await sort_out(kafka, serde, letters)
         if not todo:
             return Outcome([], already)
         await _check_topics(producer, {d.source_topic for d in todo})
