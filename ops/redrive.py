@@ -100,8 +100,12 @@ async def sort_out(
     done = await read_redrives(kafka, serde)
     everything, _ = await read_letters(kafka, Selection())
     by_source = {d.source: done[d.id] for d in everything if d.id in done}
-    todo = [d for d in letters if d.id not in done and d.source not in by_source]
-    todo = list({d.source: d for d in reversed(todo)}.values())  # one letter per source record: the newest
+    todo: list[DeadLetter] = []
+    sources = set(by_source)
+    for d in letters:  # in the selection's order; one letter per source record, the first
+        if d.id not in done and d.source not in sources:
+            todo.append(d)
+            sources.add(d.source)
     todo_ids = {d.id for d in todo}
     already = [
         done.get(d.id) or by_source[d.source]
