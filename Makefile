@@ -124,11 +124,13 @@ SOAK_RATE ?= 20
 soak: setup-dev
 	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_RATE=$(SOAK_RATE) $(PY) -m tests.reliability.soak
 
+# the last step: no function over 50 lines (first decorator to last line), no service module over 300
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+	$(PY) -m infra.lint_sizes
 
 format: $(INSTALLED)
 	$(VENV)/bin/ruff format .

@@ -26,6 +26,39 @@ log = logging.getLogger("bench")
 INGEST_WORKERS = (1, 2)  # ingest-api measured with one uvicorn worker, then two on the same port
 
 
+def ingestion_figures(
+    bootstrap: str, registry: str, anchor_url: str, runs: int, seconds: float, peaks: dict[str, float]
+) -> list[dict[str, Any]]:
+    """Ingestion with one uvicorn worker, then two, on ingest-api alone; its peak RSS into ``peaks``."""
+    from bench import ingest
+
+    figures = [dict(f) for f in ingest.anchor_figures(anchor_url, runs, seconds)]
+    for workers in INGEST_WORKERS:
+        with start_system(bootstrap, registry, [], "bench-ingest-", INGEST_WORKERS=str(workers)) as started:
+            pids = {"ingest-api": started["ingest-api"].proc.pid}
+            with resources.PeakSampler(pids) as sampler:
+                figures += [dict(f) for f in ingest.run(started["ingest-api"].url, workers, runs, seconds)]
+            peaks[f"ingest-api, {workers} worker(s), ingestion at saturation"] = sampler.peaks["ingest-api"]
+    return figures
+
+
+def query_two_workers(
+    bootstrap: str, registry: str, runs: int, seconds: float, rss: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Query with two query-api workers, each holding its own read model; their RSS into ``rss``."""
+    from bench import query
+
+    with start_system(bootstrap, registry, PROCESSORS, "bench-q2-", QUERY_WORKERS="2") as started:
+        query_api = started["query-api"]
+        figures = [
+            dict(f) for f in query.run(started["ingest-api"].url, query_api.url, 2, None, runs, seconds)
+        ]
+        rss["query-api with 2 workers, per process (supervisor first)"] = [
+            round(m, 1) for m in resources.worker_rss_mib(query_api.proc.pid)
+        ]
+    return figures
+
+
 def system_figures(
     bootstrap: str, registry: str, runs: int, quick: bool
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -39,24 +72,11 @@ def system_figures(
     from bench import ingest, query
     from bench.anchors.starlette_app import StarletteAnchor
 
-    figures: list[dict[str, Any]] = []
     peaks: dict[str, float] = {}
     rss: dict[str, Any] = {}
     seconds = 5.0 if quick else ingest.SECONDS
     with StarletteAnchor() as anchor:
-        figures += [dict(f) for f in ingest.anchor_figures(anchor.url, runs, seconds)]
-        for workers in INGEST_WORKERS:
-            with start_system(
-                bootstrap, registry, [], "bench-ingest-", INGEST_WORKERS=str(workers)
-            ) as started:
-                pids = {"ingest-api": started["ingest-api"].proc.pid}
-                with resources.PeakSampler(pids) as sampler:
-                    figures += [
-                        dict(f) for f in ingest.run(started["ingest-api"].url, workers, runs, seconds)
-                    ]
-                peaks[f"ingest-api, {workers} worker(s), ingestion at saturation"] = sampler.peaks[
-                    "ingest-api"
-                ]
+        figures = ingestion_figures(bootstrap, registry, anchor.url, runs, seconds, peaks)
         with start_system(bootstrap, registry, PROCESSORS, "bench-") as started:
             pids = {name: r.proc.pid for name, r in started.items()}
             pids["kafka broker"] = resources.broker_pid()
@@ -70,14 +90,7 @@ def system_figures(
                     ingest_url, query_url, rates=rates, seconds=5 if quick else 10, runs=runs
                 )
             peaks.update(sampler.peaks)
-    with start_system(bootstrap, registry, PROCESSORS, "bench-q2-", QUERY_WORKERS="2") as started:
-        query_api = started["query-api"]
-        figures += [
-            dict(f) for f in query.run(started["ingest-api"].url, query_api.url, 2, None, runs, seconds)
-        ]
-        rss["query-api with 2 workers, per process (supervisor first)"] = [
-            round(m, 1) for m in resources.worker_rss_mib(query_api.proc.pid)
-        ]
+    figures += query_two_workers(bootstrap, registry, runs, seconds, rss)
     rss["peak_under_load_mib"] = peaks
     return figures, rss
 

@@ -123,6 +123,7 @@ def run(
     LAST_RECORDS_PER_S = median_of([r["records_per_s"] for r in perf])
     perf_detail: list[dict[str, Any]] = [dict(r) for r in perf]
     e2e_detail: list[dict[str, Any]] = [dict(r) for r in e2e]
+    whole_ms = {"p50": [r["p50_ms"] for r in e2e], "p99": [r["p99_ms"] for r in e2e]}
     return [
         figure(
             f"Kafka ProducerPerformance, {size}-byte records, acks=all, {PARTITIONS} partitions",
@@ -135,17 +136,14 @@ def run(
             [r["avg_ms"] for r in e2e],
             "ms",
         ),
-        figure(
-            f"Kafka EndToEndLatency p50 (whole ms), {size}-byte records, acks=all",
-            [r["p50_ms"] for r in e2e],
-            "ms",
-            detail=e2e_detail,
-        ),
-        figure(
-            f"Kafka EndToEndLatency p99 (whole ms), {size}-byte records, acks=all",
-            [r["p99_ms"] for r in e2e],
-            "ms",
-            detail=e2e_detail,
+        *(
+            figure(
+                f"Kafka EndToEndLatency {q} (whole ms), {size}-byte records, acks=all",
+                values,
+                "ms",
+                detail=e2e_detail,
+            )
+            for q, values in whole_ms.items()
         ),
     ]
 

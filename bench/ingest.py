@@ -11,9 +11,10 @@ answers count; every 202 means the orders were acknowledged by Kafka (acks=all).
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 from bench import broker, wrk
-from bench.common import Figure, figure, median_of
+from bench.common import Figure, figure
 
 SINGLE_CONNECTIONS = 32
 BATCH_CONNECTIONS = 8
@@ -66,32 +67,18 @@ def run(
     ``bench.broker.run`` measured last in this process, else none.
     """
     where = f"{workers} uvicorn worker{'s' if workers > 1 else ''}"
-    healthz(ingest_url, WARMUP_SECONDS)
-    single(ingest_url, WARMUP_SECONDS)
-    batch(ingest_url, WARMUP_SECONDS)
-    floors, singles, batches = [], [], []
-    for _ in range(runs):  # interleaved, so drifting background load hits all three alike
-        floors.append(healthz(ingest_url, seconds))
-        singles.append(single(ingest_url, seconds))
-        batches.append(batch(ingest_url, seconds))
-    floor = median_of([r["ok_per_s"] for r in floors])
+    loads = [partial(healthz, ingest_url), partial(single, ingest_url), partial(batch, ingest_url)]
+    floors, singles, batches = wrk.rounds(loads, runs, seconds, WARMUP_SECONDS)
     anchor = anchor_records_per_s or broker.LAST_RECORDS_PER_S
     single_name = f"ingestion POST /v1/orders, {SINGLE_CONNECTIONS} connections, {where}"
     batch_name = f"ingestion POST /v1/orders:batch of {BATCH_SIZE}, {BATCH_CONNECTIONS} connections, {where}"
     return [
-        figure(
+        *wrk.beside_floor(
             f"ingestion GET /healthz, {SINGLE_CONNECTIONS} connections, {where} (the floor)",
-            [r["ok_per_s"] for r in floors],
-            "requests/s",
-            detail=wrk.detail(floors),
-        ),
-        figure(
+            floors,
             f"{single_name}: accepted orders/s",
-            [r["ok_per_s"] for r in singles],
+            singles,
             "orders/s",
-            anchor=f"its own /healthz {floor:,.0f} req/s",
-            anchor_value=floor,
-            detail=wrk.detail(singles),
         ),
         figure(f"{single_name}: latency p50", [r["p50_ms"] for r in singles], "ms"),
         figure(f"{single_name}: latency p99", [r["p99_ms"] for r in singles], "ms"),
@@ -109,25 +96,7 @@ def run(
 
 def anchor_figures(anchor_url: str, runs: int = 3, seconds: float = SECONDS) -> list[Figure]:
     """The minimal Starlette app's POST (reads the body, answers 202): the framework's own ceiling."""
-    wrk.load(
-        anchor_url,
-        "post_order.lua",
-        [_tag()],
-        connections=SINGLE_CONNECTIONS,
-        seconds=WARMUP_SECONDS,
-        ok_status=202,
-    )
-    results = [
-        wrk.load(
-            anchor_url,
-            "post_order.lua",
-            [_tag()],
-            connections=SINGLE_CONNECTIONS,
-            seconds=seconds,
-            ok_status=202,
-        )
-        for _ in range(runs)
-    ]
+    (results,) = wrk.rounds([partial(single, anchor_url)], runs, seconds, WARMUP_SECONDS)
     name = f"anchor: minimal Starlette POST /v1/orders, {SINGLE_CONNECTIONS} connections, one process"
     return [
         figure(name, [r["ok_per_s"] for r in results], "requests/s", detail=wrk.detail(results)),

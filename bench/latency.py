@@ -17,6 +17,7 @@ import statistics
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -61,6 +62,87 @@ async def listen(
                         all_in.set()
 
 
+@dataclass
+class Orders:
+    """One run's orders: when each was sent and seen VALIDATED, and those skipped or unanswered."""
+
+    ingest: httpx.AsyncClient
+    run: str
+    customers: list[str]
+    sku: str
+    sent: dict[str, float] = field(default_factory=dict)
+    done: dict[str, float] = field(default_factory=dict)
+    unanswered: list[str] = field(default_factory=list)  # broke before an answer: not counted as sent
+    in_flight: int = 0
+    skipped: int = 0
+
+    def offer(self, i: int, max_in_flight: int | None) -> asyncio.Task[None] | None:
+        """Start POSTing order ``i``, or skip it while ``max_in_flight`` POSTs are unanswered."""
+        if max_in_flight is not None and self.in_flight >= max_in_flight:
+            self.skipped += 1
+            return None
+        self.in_flight += 1
+        return asyncio.create_task(self.post(i))
+
+    async def post(self, i: int) -> None:
+        """POST order ``i``, its send time kept; one whose connection broke goes to ``unanswered``."""
+        order_id = f"lat-{self.run}-{i}"
+        body = {
+            "order_id": order_id,
+            "customer_id": self.customers[i % CUSTOMERS],
+            "currency": "EUR",
+            "items": [{"sku": self.sku, "quantity": 1, "unit_price_cents": 100}],
+        }
+        self.sent[order_id] = time.perf_counter()
+        try:
+            response = await self.ingest.post("/v1/orders", json=body)
+        except httpx.TransportError:  # e.g. a kept-alive connection the server had just closed
+            del self.sent[order_id]
+            self.unanswered.append(order_id)
+            return
+        finally:
+            self.in_flight -= 1
+        response.raise_for_status()
+
+    def figures(self, rate: float) -> dict[str, Any]:
+        """Percentiles over every order sent, one never VALIDATED counting as ``DRAIN_S``."""
+        sent, done = self.sent, self.done
+        latencies = [(done[o] - sent[o]) * 1000 if o in done else DRAIN_S * 1000 for o in sent]
+        return {
+            "offered_per_s": rate,
+            "sent": len(sent),
+            "skipped": self.skipped,
+            "validated": len(done),
+            "unanswered": len(self.unanswered),
+            "p50_ms": percentile(latencies, 50),
+            "p95_ms": percentile(latencies, 95),
+            "p99_ms": percentile(latencies, 99),
+        }
+
+
+async def pace(
+    orders: Orders,
+    rate: float,
+    seconds: float,
+    during: Callable[[], Awaitable[object]] | None,
+    max_in_flight: int | None,
+) -> None:
+    """Offer ``rate`` orders/s for ``seconds`` and while ``during()`` runs; then await every POST."""
+    start, tasks, i = time.perf_counter(), [], 0
+    alongside = asyncio.ensure_future(during()) if during else None
+    while (elapsed := time.perf_counter() - start) < seconds or (
+        alongside is not None and not alongside.done() and elapsed < seconds + OVERRUN_S
+    ):
+        while i < int(elapsed * rate) + 1:
+            if (task := orders.offer(i, max_in_flight)) is not None:
+                tasks.append(task)
+            i += 1
+        await asyncio.sleep(0.002)
+    await asyncio.gather(*tasks)
+    if alongside:
+        await alongside  # its failure is the run's
+
+
 async def offer(
     ingest_url: str,
     query_url: str,
@@ -82,70 +164,20 @@ async def offer(
     async with httpx.AsyncClient(
         base_url=ingest_url, timeout=30, limits=httpx.Limits(max_connections=256)
     ) as ingest:
-        customers, sku = await seed(ingest, run)
-        sent: dict[str, float] = {}
-        done: dict[str, float] = {}
-        unanswered: list[str] = []  # the connection broke before an answer: not counted as sent
-        in_flight, skipped = 0, 0
+        orders = Orders(ingest, run, *await seed(ingest, run))
         stop, all_in = asyncio.Event(), asyncio.Event()
-        listener = asyncio.create_task(listen(query_url, sent, done, stop, all_in))
+        listener = asyncio.create_task(listen(query_url, orders.sent, orders.done, stop, all_in))
         await asyncio.sleep(1)  # the stream is open before the first order
-
-        async def post(i: int) -> None:
-            nonlocal in_flight
-            order_id = f"lat-{run}-{i}"
-            body = {
-                "order_id": order_id,
-                "customer_id": customers[i % CUSTOMERS],
-                "currency": "EUR",
-                "items": [{"sku": sku, "quantity": 1, "unit_price_cents": 100}],
-            }
-            sent[order_id] = time.perf_counter()
-            try:
-                response = await ingest.post("/v1/orders", json=body)
-            except httpx.TransportError:  # e.g. a kept-alive connection the server had just closed
-                del sent[order_id]
-                unanswered.append(order_id)
-                return
-            finally:
-                in_flight -= 1
-            response.raise_for_status()
-
-        start, tasks, i = time.perf_counter(), [], 0
-        alongside = asyncio.ensure_future(during()) if during else None
-        while (elapsed := time.perf_counter() - start) < seconds or (
-            alongside is not None and not alongside.done() and elapsed < seconds + OVERRUN_S
-        ):
-            while i < int(elapsed * rate) + 1:
-                if max_in_flight is not None and in_flight >= max_in_flight:
-                    skipped += 1
-                else:
-                    in_flight += 1
-                    tasks.append(asyncio.create_task(post(i)))
-                i += 1
-            await asyncio.sleep(0.002)
-        await asyncio.gather(*tasks)
-        if alongside:
-            await alongside  # its failure is the run's
+        await pace(orders, rate, seconds, during, max_in_flight)
         stop.set()  # from now on the listener says when every order is in
-        if len(done) < len(sent):
+        if len(orders.done) < len(orders.sent):
             try:
                 await asyncio.wait_for(all_in.wait(), DRAIN_S)
             except TimeoutError:
                 pass
         listener.cancel()
         await asyncio.gather(listener, return_exceptions=True)
-    latencies = [(done[o] - sent[o]) * 1000 if o in done else DRAIN_S * 1000 for o in sent]
-    return {
-        "offered_per_s": rate,
-        "sent": len(sent),
-        "skipped": skipped,
-        "validated": len(done),
-        "unanswered": len(unanswered),
-        "p50_ms": percentile(latencies, 50),
-        "p95_ms": percentile(latencies, 95),
-        "p99_ms": percentile(latencies, 99),
-    }
+    return orders.figures(rate)
 
 
 def run(

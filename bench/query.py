@@ -13,6 +13,7 @@ import asyncio
 import tempfile
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -98,35 +99,21 @@ def run(
     with tempfile.TemporaryDirectory(prefix="bench-query-") as tmp:
         ids_file = Path(tmp) / "ids.txt"
         ids_file.write_text("\n".join(ids) + "\n")
-        get_orders(query_url, ids_file, WARMUP_SECONDS)
-        get_path(query_url, "/healthz", WARMUP_SECONDS)
+        loads = [partial(get_path, query_url, "/healthz"), partial(get_orders, query_url, ids_file)]
         if anchor_url:
-            get_path(anchor_url, "/v1/orders/o-1", WARMUP_SECONDS)
-        ours, floors, anchors = [], [], []
-        for _ in range(runs):  # interleaved, so drifting background load hits all alike
-            floors.append(get_path(query_url, "/healthz", seconds))
-            ours.append(get_orders(query_url, ids_file, seconds))
-            if anchor_url:
-                anchors.append(get_path(anchor_url, "/v1/orders/o-1", seconds))
-    floor = median_of([r["ok_per_s"] for r in floors])
+            loads.append(partial(get_path, anchor_url, "/v1/orders/o-1"))
+        floors, ours, *anchored = wrk.rounds(loads, runs, seconds, WARMUP_SECONDS)
     figures = [
-        figure(
+        *wrk.beside_floor(
             f"query GET /healthz, {where} (the floor)",
-            [r["ok_per_s"] for r in floors],
-            "requests/s",
-            detail=wrk.detail(floors),
-        ),
-        figure(
+            floors,
             f"query GET /v1/orders/{{id}}, {where}",
-            [r["ok_per_s"] for r in ours],
+            ours,
             "requests/s",
-            anchor=f"its own /healthz {floor:,.0f} req/s",
-            anchor_value=floor,
-            detail=wrk.detail(ours),
         ),
         figure(f"query GET /v1/orders/{{id}}, {where}: latency p99", [r["p99_ms"] for r in ours], "ms"),
     ]
-    if anchors:
+    for anchors in anchored:  # none or the Starlette anchor's
         anchor_rps = median_of([r["ok_per_s"] for r in anchors])
         figures.append(
             figure(

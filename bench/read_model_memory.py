@@ -16,14 +16,15 @@ from pathlib import Path
 
 from consumers.query_api.projections.orders import OrderViews
 from consumers.query_api.projections.store import open_views
+from schemas.records import Order, OrderLine
 
 ORDERS = 100_000
 T0 = 1_795_867_200_123
 
 
-def order(i: int) -> dict[str, object]:
+def order(i: int) -> Order:
     """A realistic order record of three lines."""
-    items = [
+    items: list[OrderLine] = [
         {"sku": f"sku-{(i + k) % 500}", "quantity": 1 + k, "unit_price_cents": 1000 + k} for k in range(3)
     ]
     return {

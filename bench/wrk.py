@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypedDict
+
+from bench.common import Figure, figure, median_of
 
 SCRIPTS = Path(__file__).with_name("wrk")
 THREADS = 2  # one per core: wrk's event loops
@@ -92,3 +94,37 @@ def detail(results: Sequence[WrkResult]) -> list[dict[str, object]]:
     """What a figure's detail keeps of each run: counts, statuses, errors, p50/p99 and duration."""
     keys = ("requests", "ok", "statuses", "socket_errors", "p50_ms", "p99_ms", "seconds")
     return [{k: r[k] for k in keys} for r in results]  # type: ignore[literal-required]  # keys are WrkResult fields, chosen by name
+
+
+def rounds(
+    loads: Sequence[Callable[[float], WrkResult]], runs: int, seconds: float, warmup_seconds: float
+) -> list[list[WrkResult]]:
+    """Each load's results of ``runs`` rounds of ``seconds``, after a warm-up of each.
+
+    The loads take turns within a round, so drifting background load hits all of them alike.
+    """
+    for load_for in loads:
+        load_for(warmup_seconds)
+    results: list[list[WrkResult]] = [[] for _ in loads]
+    for _ in range(runs):
+        for load_for, kept in zip(loads, results, strict=True):
+            kept.append(load_for(seconds))
+    return results
+
+
+def beside_floor(
+    floor_name: str, floors: Sequence[WrkResult], name: str, ours: Sequence[WrkResult], unit: str
+) -> list[Figure]:
+    """The floor (the same process's ``/healthz``) in requests/s, then ours with the floor as its anchor."""
+    floor = median_of([r["ok_per_s"] for r in floors])
+    return [
+        figure(floor_name, [r["ok_per_s"] for r in floors], "requests/s", detail=detail(floors)),
+        figure(
+            name,
+            [r["ok_per_s"] for r in ours],
+            unit,
+            anchor=f"its own /healthz {floor:,.0f} req/s",
+            anchor_value=floor,
+            detail=detail(ours),
+        ),
+    ]

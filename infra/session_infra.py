@@ -24,8 +24,9 @@ from pathlib import Path
 
 from infra import local_kafka, local_registry
 from infra.exceptions import SessionInfraError
+from infra.jvm.layout import local_dir
+from infra.jvm.ports import bindable
 from infra.local_kafka import layout as kafka_layout
-from infra.local_kafka.process import bindable
 from infra.local_registry import layout as registry_layout
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ class Slot:
     @property
     def lock_file(self) -> Path:
         """The file a session holds (flock) while the slot is its own."""
-        return kafka_layout.local_dir() / "test-sessions" / f"{self.index}.lock"
+        return local_dir() / "test-sessions" / f"{self.index}.lock"
 
 
 def wipe(slot: Slot) -> None:

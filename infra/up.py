@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import FrameType
 
 from infra import local_kafka, local_registry
-from infra.local_kafka.layout import local_dir
+from infra.jvm.layout import local_dir
 from infra.services import SERVICES
 from infra.settings import KafkaSettings
 from infra.supervision import SIMULATOR, SIMULATOR_KEY_ENV, Layout, programs

@@ -128,9 +128,10 @@ class Supervisord:
     def _tell(self, stdout: IO[bytes]) -> None:
         """Show supervisord's lines, each exit with the restart that follows (until it exits)."""
         narrator = Narrator(self.programs, self.ctl)
-        for raw in stdout:
-            told = narrator.tell(raw.decode("utf-8", "replace"))
-            self._printer.line(SUPERVISOR, told.text, told.time)
+        with stdout:  # the pipe ends when supervisord does; closed here, not left to the collector
+            for raw in stdout:
+                told = narrator.tell(raw.decode("utf-8", "replace"))
+                self._printer.line(SUPERVISOR, told.text, told.time)
 
     def _follow(self) -> None:
         """Show each program's new log lines under its name, until supervisord has ended."""

@@ -6,7 +6,9 @@ FastAPI solves every dependency on every request, about 10 µs each on this mach
 Reading ``app.state`` at request time keeps what tests put there (fakes) in use.
 """
 
-from fastapi import Request
+from typing import TypeVar
+
+from fastapi import HTTPException, Request
 
 from consumers.query_api.lag import LagMonitor
 from consumers.query_api.projections.customers import CustomerViews, NotificationViews
@@ -16,6 +18,8 @@ from consumers.query_api.projections.orders import OrderViews
 from consumers.query_api.projections.stats import SalesWindows, StateCounts
 from consumers.query_api.settings import QuerySettings
 from consumers.query_api.stream import Broadcaster
+
+T = TypeVar("T")
 
 
 def orders(request: Request) -> OrderViews:
@@ -82,3 +86,10 @@ def asyncapi_document(request: Request) -> bytes:
     """The AsyncAPI document, encoded once when the app was built."""
     encoded: bytes = request.app.state.asyncapi
     return encoded
+
+
+def known(found: T | None, what: str) -> T:
+    """``found``, or a 404 ``"<what> not found"`` when the read model has none (an unknown id)."""
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"{what} not found")
+    return found

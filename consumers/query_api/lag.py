@@ -19,12 +19,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
+from typing_extensions import TypedDict
 
+from infra.kafka_clients import started_admin, started_consumer
 from infra.services import SERVICES
 from infra.settings import KafkaSettings
 from schemas.exceptions import ShopStreamError
@@ -36,6 +38,58 @@ NOT_BACKLOG = (CHANGELOG_SUFFIX, "-ticks")  # topics whose unread records are no
 
 class LagUnavailableError(ShopStreamError):
     """Kafka did not answer the offsets needed to compute lag."""
+
+
+class PartitionLag(TypedDict):
+    """One partition a group committed on: its end offset (None if unknown) minus the committed one."""
+
+    topic: str
+    partition: int
+    committed: int
+    end: int | None
+    lag: int
+
+
+class GroupLag(TypedDict):
+    """A group's lag in all (None when it committed nothing yet) and per partition."""
+
+    lag: int | None
+    partitions: list[PartitionLag]
+
+
+class ProcessorLag(TypedDict):
+    """A processor's consumer group: :class:`GroupLag` with the processor's name first."""
+
+    processor: str
+    lag: int | None
+    partitions: list[PartitionLag]
+
+
+#: consumer group id → its processor's lag (``GET /dashboard/lag``)
+Snapshot = dict[str, ProcessorLag]
+
+
+class TopicLag(TypedDict):
+    """A group's lag on one topic (its partitions added up)."""
+
+    topic: str
+    lag: int
+
+
+class GroupTopics(TypedDict):
+    """A group's lag in all and per topic."""
+
+    group: str
+    processor: str
+    lag: int | None
+    topics: list[TopicLag]
+
+
+class LagByTopic(TypedDict):
+    """``GET /v1/stats/lag``: every group's lag per topic, and the total."""
+
+    total: int
+    groups: list[GroupTopics]
 
 
 def processor_groups(topic_prefix: str) -> dict[str, str]:
@@ -51,13 +105,13 @@ def processor_groups(topic_prefix: str) -> dict[str, str]:
     }
 
 
-def group_lag(committed: Mapping[TopicPartition, int], ends: Mapping[TopicPartition, int]) -> dict[str, Any]:
+def group_lag(committed: Mapping[TopicPartition, int], ends: Mapping[TopicPartition, int]) -> GroupLag:
     """The group's total lag and each partition's: end offset minus committed offset, never below 0.
 
     Changelog and tick topics are left out; a partition whose end offset is unknown counts 0 (and says so).
     ``lag`` is None when the group has committed nothing yet (not started, or nothing to read).
     """
-    partitions = []
+    partitions: list[PartitionLag] = []
     for tp in sorted(committed, key=lambda tp: (tp.topic, tp.partition)):
         if tp.topic.endswith(NOT_BACKLOG):
             continue
@@ -98,10 +152,10 @@ class LagMonitor:
         self._clock = clock
         self._lock = asyncio.Lock()
         self._at: float | None = None
-        self._snapshot: dict[str, Any] = {}
+        self._snapshot: Snapshot = {}
         self._error: LagUnavailableError | None = None
 
-    async def snapshot(self) -> dict[str, Any]:
+    async def snapshot(self) -> Snapshot:
         """``{group: {processor, lag, partitions}}``; raises :class:`LagUnavailableError` if Kafka failed."""
         async with self._lock:  # viewers arriving during a refresh wait for it instead of starting one
             if self._at is None or self._clock() - self._at >= self._interval_s:
@@ -129,19 +183,19 @@ class LagMonitor:
         }
 
 
-def lag_by_topic(snapshot: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+def lag_by_topic(snapshot: Mapping[str, ProcessorLag]) -> LagByTopic:
     """``GET /v1/stats/lag``'s body from a :meth:`LagMonitor.snapshot`: lag per group and topic, and total.
 
     ``{"total": n, "groups": [{"group", "processor", "lag", "topics": [{"topic", "lag"}]}]}``, groups
     and topics by name; a group that committed nothing yet has ``lag`` null, no topics, and adds 0.
     """
-    groups = []
+    groups: list[GroupTopics] = []
     for group in sorted(snapshot):
         entry = snapshot[group]
         per_topic: dict[str, int] = {}
         for part in entry["partitions"]:
             per_topic[part["topic"]] = per_topic.get(part["topic"], 0) + part["lag"]
-        topics = [{"topic": topic, "lag": per_topic[topic]} for topic in sorted(per_topic)]
+        topics: list[TopicLag] = [{"topic": topic, "lag": per_topic[topic]} for topic in sorted(per_topic)]
         groups.append(
             {"group": group, "processor": entry["processor"], "lag": entry["lag"], "topics": topics}
         )
@@ -179,24 +233,10 @@ class KafkaOffsets:
 
     async def _admin_client(self) -> AIOKafkaAdminClient:
         if self._admin is None:
-            admin = AIOKafkaAdminClient(**self._kafka.client_options())
-            try:
-                await admin.start()
-            except BaseException:
-                await admin.close()
-                raise
-            self._admin = admin
+            self._admin = await started_admin(self._kafka)
         return self._admin
 
     async def _offsets_consumer(self) -> AIOKafkaConsumer:
         if self._consumer is None:
-            consumer = AIOKafkaConsumer(
-                **self._kafka.client_options(), group_id=None, enable_auto_commit=False
-            )
-            try:
-                await consumer.start()
-            except BaseException:
-                await consumer.stop()
-                raise
-            self._consumer = consumer
+            self._consumer = await started_consumer(self._kafka, group_id=None, enable_auto_commit=False)
         return self._consumer

@@ -22,8 +22,9 @@ from collections.abc import Iterable
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError, UnknownTopicOrPartitionError
 
-from consumers.query_api.projections.base import Projection, RawProjection
-from infra.metrics import CONSUMER_LAG, EVENTS_IN, UNREADABLE
+from consumers.query_api import unreadable
+from consumers.query_api.projections.base import AnyProjection, RawProjection
+from infra.metrics import CONSUMER_LAG, EVENTS_IN
 from infra.settings import KafkaSettings
 from infra.topics import partitions_of
 from schemas.exceptions import DecodeError
@@ -31,7 +32,7 @@ from schemas.serde import AvroSerde
 from schemas.serdes import Serdes, decode_waiting_for_registry
 
 log = logging.getLogger(__name__)
-SERVICE = "query-api"
+SERVICE = unreadable.SERVICE
 
 
 class Materializer:
@@ -41,11 +42,11 @@ class Materializer:
         self,
         kafka: KafkaSettings,
         serdes: Serdes,
-        projections: Iterable[Projection],
+        projections: Iterable[AnyProjection],
         raw: Iterable[RawProjection] = (),
     ) -> None:
         self._kafka = kafka
-        self._routes: dict[str, tuple[Projection, AvroSerde] | RawProjection] = {
+        self._routes: dict[str, tuple[AnyProjection, AvroSerde] | RawProjection] = {
             p.topic.full_name(kafka.topic_prefix): (p, serdes(p.topic)) for p in projections
         }
         self._routes.update({p.topic.full_name(kafka.topic_prefix): p for p in raw})
@@ -117,23 +118,14 @@ class Materializer:
                 consumer.seek(tp, self._next[tp])
 
     async def _apply(
-        self, projection: Projection, serde: AvroSerde, message: ConsumerRecord[bytes, bytes]
+        self, projection: AnyProjection, serde: AvroSerde, message: ConsumerRecord[bytes, bytes]
     ) -> None:
         """Decode and apply one record; an unreadable one is counted, logged and skipped."""
         try:
             key = message.key.decode() if message.key is not None else None  # SPEC §2: UTF-8 text
             record = await decode_waiting_for_registry(serde, message.value)
         except (DecodeError, UnicodeDecodeError) as exc:
-            UNREADABLE.labels(SERVICE, message.topic).inc()
-            log.warning(
-                "unreadable record skipped",
-                extra={
-                    "topic": message.topic,
-                    "partition": message.partition,
-                    "offset": message.offset,
-                    "error": str(exc),
-                },
-            )
+            unreadable.skip(log, "unreadable record skipped", message, exc)
             return
         projection.apply(key, record, message.headers)
         EVENTS_IN.labels(SERVICE, message.topic).inc()

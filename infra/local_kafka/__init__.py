@@ -1,9 +1,9 @@
 """Local Apache Kafka (KRaft) nodes for development and tests, run from Maven Central jars."""
 
-from infra.local_kafka.assemble import assemble
 from infra.local_kafka.exceptions import LocalKafkaError
 from infra.local_kafka.launcher import (
     NodeStatus,
+    assemble,
     cluster_bootstrap,
     kill_node,
     reset_cluster,

@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from infra.local_kafka import launcher, processor_state, secure
-from infra.local_kafka.assemble import assemble
 from infra.local_kafka.exceptions import LocalKafkaError
 from stream_processors.common.settings import ProcessorSettings
 
@@ -90,7 +89,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _secure(args)
     cluster: bool = args.cluster
     if args.command == "assemble":
-        sys.stdout.write(f"{assemble()}\n")
+        sys.stdout.write(f"{launcher.assemble()}\n")
     elif args.command == "start":
         start = launcher.start_cluster if cluster else launcher.start_single
         bootstrap = start(args.timeout or launcher.START_TIMEOUT_S)

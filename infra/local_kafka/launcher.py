@@ -1,4 +1,4 @@
-"""Public API: start, stop, inspect and disturb the local single node and 3-node KRaft cluster."""
+"""Public API: assemble, start, stop, inspect and disturb the local single node and 3-node KRaft cluster."""
 
 from __future__ import annotations
 
@@ -7,14 +7,28 @@ import shutil
 import signal
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
-from infra.local_kafka import node, probe, process
-from infra.local_kafka.assemble import assemble
+from infra.jvm import assembly, lifecycle, procfs
+from infra.jvm.instance import live_pid
+from infra.jvm.ports import port_open, wait_closed
+from infra.local_kafka import node, probe
 from infra.local_kafka.exceptions import LocalKafkaError
-from infra.local_kafka.layout import NodeSpec, bootstrap_of, cluster_specs, single_spec
-from infra.local_kafka.locking import exclusive
+from infra.local_kafka.layout import (
+    POM_FILE,
+    NodeSpec,
+    bootstrap_of,
+    cluster_specs,
+    kafka_dir,
+    lib_dir,
+    single_spec,
+)
+from infra.locking import FileLock
 
 log = logging.getLogger(__name__)
+
+# serialises assemble/start/stop of every local node (plain, cluster, secure) across processes
+exclusive = FileLock(lambda: kafka_dir() / ".lock")
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
@@ -40,22 +54,23 @@ class NodeStatus:
         return self.state == "running" and self.port_open
 
 
-def _ports_free(spec: NodeSpec, wait_s: float = PORT_FREE_WAIT_S) -> bool:
-    """Return True once none of the node's ports accepts connections (waiting up to wait_s)."""
-    deadline = time.monotonic() + wait_s
-    ports = [spec.broker_port, spec.controller_port, *([spec.jmx_port] if spec.jmx_port else [])]
-    while any(process.port_open(port) for port in ports):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.1)
-    return True
+def assemble(force: bool = False) -> Path:
+    """Populate ``<local>/kafka/lib`` with the Kafka jars (skipped when already current); return it.
+
+    Raises LocalKafkaError when Maven is missing or fails.
+    """
+    goal = ("dependency:copy-dependencies", "-DincludeScope=runtime")
+    jars = assembly.MavenAssembly(
+        "the Kafka jars", POM_FILE, lib_dir(), goal, "kafka_2.13-*.jar", LocalKafkaError
+    )
+    return assembly.assemble(jars, force)
 
 
 def _needs_launch(spec: NodeSpec) -> bool:
     """Return True if the node has no live JVM; resume it if it was SIGSTOPped."""
-    pid = process.live_pid(spec)
+    pid = live_pid(spec.jvm)
     if pid is None:
-        if not _ports_free(spec):
+        if not wait_closed(spec.ports, PORT_FREE_WAIT_S):
             jmx = f" or JMX port {spec.jmx_port}" if spec.jmx_port else ""
             raise LocalKafkaError(
                 f"{spec.name}: port {spec.broker_port} or {spec.controller_port}{jmx} is already in use "
@@ -66,14 +81,12 @@ def _needs_launch(spec: NodeSpec) -> bool:
         raise LocalKafkaError(
             f"{spec.name} (pid {pid}) runs with an older {spec.properties_file.name}; stop it first"
         )
-    if not process.runs_with(pid, spec.jmx_flags()):
+    if not procfs.runs_with(pid, spec.jmx_flags()):
         raise LocalKafkaError(
             f"{spec.name} (pid {pid}) runs without JMX on port {spec.jmx_port}; stop it first "
             f"or unset SHOPSTREAM_LOCAL_KAFKA_JMX_PORT"
         )
-    if process.process_state(pid) == "T":
-        log.info("%s (pid %d) was suspended; sending SIGCONT", spec.name, pid)
-        process.send_signal(pid, signal.SIGCONT)
+    lifecycle.resume_if_suspended(spec.jvm, pid)
     return False
 
 
@@ -92,14 +105,14 @@ def _start(specs: list[NodeSpec], expected_ids: set[int], timeout: float) -> Non
 def _stop(specs: list[NodeSpec], timeout: float) -> None:
     """Stop every node in specs concurrently: SIGTERM all, then wait/SIGKILL each."""
     with exclusive():
-        running = [(spec, pid) for spec in specs if (pid := process.live_pid(spec)) is not None]
+        running = [(spec, pid) for spec in specs if (pid := live_pid(spec.jvm)) is not None]
         # Without a controller quorum among the survivors, controlled shutdown cannot finish.
         if len(running) < len(specs) // 2 + 1:
             timeout = min(timeout, NO_QUORUM_STOP_S)
         for _spec, pid in running:
-            process.request_stop(pid)
+            lifecycle.request_stop(pid)
         for spec, pid in running:
-            process.finish_stop(spec, pid, timeout)
+            lifecycle.finish_stop(spec.jvm, pid, timeout)
 
 
 def _reset(specs: list[NodeSpec]) -> None:
@@ -112,10 +125,8 @@ def _reset(specs: list[NodeSpec]) -> None:
 
 def _status(spec: NodeSpec) -> NodeStatus:
     """Return the observed status of one node."""
-    pid = process.live_pid(spec)
-    proc_state = process.process_state(pid) if pid is not None else None
-    state = {None: "down", "T": "suspended", "Z": "exiting"}.get(proc_state, "running")
-    return NodeStatus(spec.name, spec.bootstrap, pid, state, process.port_open(spec.broker_port))
+    pid = live_pid(spec.jvm)
+    return NodeStatus(spec.name, spec.bootstrap, pid, procfs.state_name(pid), port_open(spec.broker_port))
 
 
 def _cluster_node(node_id: int) -> NodeSpec:
@@ -190,15 +201,15 @@ def kill_node(node_id: int, sig: signal.Signals = signal.SIGKILL, wait: bool = T
     """Send sig to one cluster node; with wait, block until it took effect (exited/suspended/resumed)."""
     spec = _cluster_node(node_id)
     with exclusive():
-        pid = process.live_pid(spec)
+        pid = live_pid(spec.jvm)
         if pid is None:
             log.info("%s is not running; not sending %s", spec.name, sig.name)
             return
-        process.send_signal(pid, sig)
+        procfs.send_signal(pid, sig)
         if not wait:
             return
         if sig in _TERMINATING:
             timeout = 10.0 if sig == signal.SIGKILL else STOP_TIMEOUT_S
-            process.finish_stop(spec, pid, timeout)
+            lifecycle.finish_stop(spec.jvm, pid, timeout)
         elif sig in (signal.SIGSTOP, signal.SIGCONT):
-            process.wait_suspended(pid, suspended=sig == signal.SIGSTOP, timeout=SIGNAL_WAIT_S)
+            procfs.wait_suspended(pid, sig == signal.SIGSTOP, SIGNAL_WAIT_S, LocalKafkaError)

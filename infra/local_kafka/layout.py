@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.jvm.instance import JvmInstance
+from infra.jvm.layout import HOST, env_optional_port, env_port, local_dir
 from infra.local_kafka.exceptions import LocalKafkaError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-PROJECT_ROOT = PACKAGE_DIR.parents[1]
 POM_FILE = PACKAGE_DIR / "pom.xml"
 LOG4J_CONFIG = PACKAGE_DIR / "log4j2.yaml"
-HOST = "127.0.0.1"
+MAIN_CLASS = "kafka.Kafka"
+HIGHEST_PORT = 65000  # ports derived from a base (controllers +100..102, secure node +10..12) stay valid
 CLUSTER_SIZE = 3
 DEFAULT_SINGLE_PORT = 9092
 DEFAULT_CLUSTER_PORT = 19092
@@ -124,6 +125,18 @@ class NodeSpec:
         return self.log_dir / "server.log"
 
     @property
+    def ports(self) -> list[int]:
+        """Return every port the node listens on: broker, controller, then SASL_SSL and JMX if it has them."""
+        optional = [port for port in (self.sasl_ssl_port, self.jmx_port) if port is not None]
+        return [self.broker_port, self.controller_port, *optional]
+
+    @property
+    def jvm(self) -> JvmInstance:
+        """Return how the launcher finds the node's JVM: kafka.Kafka run with its server.properties."""
+        marks = (MAIN_CLASS, str(self.properties_file))
+        return JvmInstance(self.name, self.pid_file, marks, self.directory, self.stdout_file, LocalKafkaError)
+
+    @property
     def cluster_id_file(self) -> Path:
         """Return the file holding the cluster id shared by the group's nodes."""
         return self.group_dir / "cluster.id"
@@ -171,12 +184,6 @@ class NodeSpec:
         }
 
 
-def local_dir() -> Path:
-    """Return the base state directory (``SHOPSTREAM_LOCAL_DIR``, default ``<project>/.local``)."""
-    raw = os.environ.get("SHOPSTREAM_LOCAL_DIR")
-    return Path(raw).expanduser().resolve() if raw else PROJECT_ROOT / ".local"
-
-
 def kafka_dir() -> Path:
     """Return the directory holding the Kafka classpath and node directories."""
     return local_dir() / "kafka"
@@ -188,23 +195,8 @@ def lib_dir() -> Path:
 
 
 def _env_port(name: str, default: int) -> int:
-    """Read a base port from the environment, validating its range."""
-    port = _env_optional_port(name)
-    return default if port is None else port
-
-
-def _env_optional_port(name: str) -> int | None:
-    """Read a port from the environment (None when unset or empty), validating its range."""
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        port = int(raw)
-    except ValueError as exc:
-        raise LocalKafkaError(f"{name}={raw!r} is not a port number") from exc
-    if not 1024 <= port <= 65000:
-        raise LocalKafkaError(f"{name}={port} is outside 1024..65000")
-    return port
+    """Read a base port from the environment (1024..65000); raise LocalKafkaError on a bad value."""
+    return env_port(name, default, LocalKafkaError, HIGHEST_PORT)
 
 
 def _dir_name(stem: str, port: int, default: int) -> str:
@@ -222,7 +214,7 @@ def single_spec(port: int | None = None, jmx_port: int | None = None) -> NodeSpe
     if port is None:
         port = _env_port("SHOPSTREAM_LOCAL_KAFKA_PORT", DEFAULT_SINGLE_PORT)
     if jmx_port is None:
-        jmx_port = _env_optional_port("SHOPSTREAM_LOCAL_KAFKA_JMX_PORT")
+        jmx_port = env_optional_port("SHOPSTREAM_LOCAL_KAFKA_JMX_PORT", LocalKafkaError, HIGHEST_PORT)
     heap = ("-Xms512m", "-Xmx1g")
     return _lone_node("single", port, DEFAULT_SINGLE_PORT, heap, jmx_port=jmx_port)
 

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import base64
-import logging
-import os
 import re
-import shutil
 import subprocess
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
+from infra.jvm import lifecycle
+from infra.jvm.java import find_java
 from infra.local_kafka.exceptions import LocalKafkaError
-from infra.local_kafka.layout import LOG4J_CONFIG, NodeSpec, lib_dir
-from infra.local_kafka.process import MAIN_CLASS, spawn_detached
+from infra.local_kafka.layout import LOG4J_CONFIG, MAIN_CLASS, NodeSpec, lib_dir
 
-log = logging.getLogger(__name__)
-
+MIN_JAVA = 17
 JVM_FLAGS = (
     "-server", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:InitiatingHeapOccupancyPercent=35",
     "-XX:+ExplicitGCInvokesConcurrent", "-XX:MaxInlineLevel=15",
@@ -27,14 +22,8 @@ _CLUSTER_ID_RE = re.compile(r"^cluster\.id=(\S+)$", re.MULTILINE)
 
 
 def java_executable() -> str:
-    """Return the java binary ($JAVA_HOME/bin/java, else the one on PATH)."""
-    home = os.environ.get("JAVA_HOME")
-    if home and (Path(home) / "bin" / "java").is_file():
-        return str(Path(home) / "bin" / "java")
-    found = shutil.which("java")
-    if found is None:
-        raise LocalKafkaError("no 'java' on PATH and JAVA_HOME is unset; Kafka needs Java 17+")
-    return found
+    """Return a Java 17+ binary (JAVA_HOME's, the one on PATH, else /usr/lib/jvm's); raise LocalKafkaError."""
+    return find_java(MIN_JAVA, "Kafka", LocalKafkaError)
 
 
 def jvm_command(spec: NodeSpec, main_class: str, *args: str, tool: bool = False) -> list[str]:
@@ -134,12 +123,6 @@ def prepare_all(specs: list[NodeSpec]) -> None:
 
 def launch(spec: NodeSpec) -> int:
     """Start the detached JVM of a prepared node, record its pid file and return the pid."""
-    cmd = jvm_command(spec, MAIN_CLASS, str(spec.properties_file))
-    banner = f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting {spec.name}"
-    try:
-        proc = spawn_detached(cmd, spec.stdout_file, spec.directory, banner)
-    except OSError as exc:
-        raise LocalKafkaError(f"{spec.name}: could not start java: {exc}") from exc
-    spec.pid_file.write_text(f"{proc.pid}\n", encoding="utf-8")
-    log.info("started %s (pid %d, %s)", spec.name, proc.pid, spec.bootstrap)
-    return proc.pid
+    return lifecycle.launch(
+        spec.jvm, jvm_command(spec, MAIN_CLASS, str(spec.properties_file)), spec.bootstrap
+    )

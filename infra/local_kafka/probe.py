@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -12,14 +11,15 @@ from pathlib import Path
 from aiokafka.client import AIOKafkaClient  # type: ignore[import-untyped,unused-ignore]  # aiokafka ships no py.typed here
 from aiokafka.errors import KafkaError  # type: ignore[import-untyped,unused-ignore]  # aiokafka ships no py.typed here
 
-from infra.local_kafka import process
+from infra.jvm.instance import live_pid
+from infra.jvm.ports import port_open
+from infra.jvm.readiness import latest_run, poll_until_ready, probe_limit, tail_lines
 from infra.local_kafka.exceptions import LocalKafkaError
 from infra.local_kafka.layout import NodeSpec, bootstrap_of
 
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_S = 5.0
-POLL_INTERVAL_S = 0.25
 
 
 async def _fetch_broker_ids(bootstrap: str, limit_s: float) -> set[int]:
@@ -53,16 +53,6 @@ def broker_ids(bootstrap: str, timeout: float = PROBE_TIMEOUT_S) -> set[int]:
         return set()
 
 
-def _tail(path: Path, max_bytes: int = 65536) -> list[str]:
-    """Return the lines of the last max_bytes of a text file (empty if unreadable)."""
-    try:
-        with path.open("rb") as handle:
-            handle.seek(max(0, path.stat().st_size - max_bytes))
-            return handle.read().decode("utf-8", errors="replace").splitlines()
-    except OSError:
-        return []
-
-
 def _fresh(path: Path, since: float) -> bool:
     """Return True if path was modified at or after the wall-clock time since."""
     try:
@@ -73,20 +63,18 @@ def _fresh(path: Path, since: float) -> bool:
 
 def failure_summary(spec: NodeSpec, since: float = 0.0) -> str:
     """Return the last ERROR (plus its exception line) from server.log, else the JVM's own output."""
-    lines = _tail(spec.server_log) if _fresh(spec.server_log, since) else []
+    lines = tail_lines(spec.server_log) if _fresh(spec.server_log, since) else []
     for index in range(len(lines) - 1, -1, -1):
         if " ERROR " in lines[index] or " FATAL " in lines[index]:
             follow = lines[index + 1 : index + 2]
             return "\n".join(lines[index : index + 1] + [f for f in follow if not f.startswith("[")])
-    output = _tail(spec.stdout_file, 8192)
-    marker = max((i for i, line in enumerate(output) if line.startswith("=== ")), default=-1)
-    return "\n".join(line for line in output[marker + 1 :][-5:] if line.strip())
+    return "\n".join(line for line in latest_run(spec.stdout_file, 8192)[-5:] if line.strip())
 
 
 def _check_alive(specs: Iterable[NodeSpec], since: float) -> None:
     """Raise if any node's JVM has exited, pointing at its logs and quoting the likely cause."""
     for spec in specs:
-        if process.live_pid(spec) is None:
+        if live_pid(spec.jvm) is None:
             raise LocalKafkaError(
                 f"Kafka {spec.name} exited during startup; see {spec.server_log} "
                 f"and {spec.stdout_file}\n{failure_summary(spec, since)}".rstrip()
@@ -95,25 +83,28 @@ def _check_alive(specs: Iterable[NodeSpec], since: float) -> None:
 
 def _node_ready(spec: NodeSpec, expected_ids: set[int], deadline: float) -> bool:
     """Return True if the node's broker port answers a Metadata request listing expected_ids."""
-    if not process.port_open(spec.broker_port):
+    if not port_open(spec.broker_port):
         return False
-    limit_s = max(0.5, min(PROBE_TIMEOUT_S, deadline - time.monotonic()))
-    return expected_ids <= broker_ids(spec.bootstrap, limit_s)
+    return expected_ids <= broker_ids(spec.bootstrap, probe_limit(deadline, PROBE_TIMEOUT_S))
 
 
 def wait_ready(specs: list[NodeSpec], expected_ids: set[int], timeout: float, since: float = 0.0) -> None:
-    """Block until every node answers a Metadata request listing expected_ids, else raise."""
-    # since: wall-clock launch time; log lines older than that are not quoted as the cause.
-    deadline = time.monotonic() + timeout
-    while True:
-        _check_alive(specs, since)
-        if all(_node_ready(spec, expected_ids, deadline) for spec in specs):
-            return
-        if time.monotonic() >= deadline:
-            logs = ", ".join(str(spec.server_log) for spec in specs)
-            raise LocalKafkaError(
-                f"Kafka at {bootstrap_of(specs)} not ready after {timeout:.0f}s "
-                f"(waiting for brokers {sorted(expected_ids)}; the JVMs are left running, "
-                f"call start again to keep waiting or stop them); see {logs}"
-            )
-        time.sleep(POLL_INTERVAL_S)
+    """Block until every node answers a Metadata request listing expected_ids, else raise LocalKafkaError.
+
+    ``since``: wall-clock launch time; log lines older than that are not quoted as the cause.
+    """
+
+    def timed_out() -> LocalKafkaError:
+        logs = ", ".join(str(spec.server_log) for spec in specs)
+        return LocalKafkaError(
+            f"Kafka at {bootstrap_of(specs)} not ready after {timeout:.0f}s "
+            f"(waiting for brokers {sorted(expected_ids)}; the JVMs are left running, "
+            f"call start again to keep waiting or stop them); see {logs}"
+        )
+
+    poll_until_ready(
+        ready=lambda deadline: all(_node_ready(spec, expected_ids, deadline) for spec in specs),
+        check_alive=lambda: _check_alive(specs, since),
+        timeout=timeout,
+        timed_out=timed_out,
+    )

@@ -16,11 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.local_kafka import node, probe, process
-from infra.local_kafka.assemble import assemble
+from infra.jvm import lifecycle
+from infra.jvm.instance import live_pid
+from infra.jvm.ports import bindable, port_open
+from infra.local_kafka import node, probe
 from infra.local_kafka.exceptions import LocalKafkaError
+from infra.local_kafka.launcher import assemble, exclusive
 from infra.local_kafka.layout import SCRAM_MECHANISM, NodeSpec, secure_spec
-from infra.local_kafka.locking import exclusive
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +80,7 @@ def start_secure(users: Mapping[str, str], timeout: float = START_TIMEOUT_S) -> 
     scram = _scram_args(users)
     with exclusive():
         assemble()
-        _stop(spec)
+        lifecycle.stop(spec.jvm, STOP_TIMEOUT_S)
         shutil.rmtree(spec.directory, ignore_errors=True)
         began = time.monotonic()
         for directory in (spec.directory, spec.data_dir, spec.log_dir):
@@ -114,37 +116,26 @@ def _launch(spec: NodeSpec, timeout: float) -> None:
             log.warning("%s: a port was taken (%s); launching again", spec.name, exc)
             spec.server_log.rename(spec.server_log.with_suffix(f".bind-failure-{attempt}"))
             continue
-        if spec.sasl_ssl_port is None or not process.port_open(spec.sasl_ssl_port):
+        if spec.sasl_ssl_port is None or not port_open(spec.sasl_ssl_port):
             raise LocalKafkaError(f"{spec.name}: SASL_SSL listener not open; see {spec.server_log}")
         return
-
-
-def _ports(spec: NodeSpec) -> list[int]:
-    return [spec.broker_port, spec.controller_port, *([spec.sasl_ssl_port] if spec.sasl_ssl_port else [])]
 
 
 def _wait_bindable(spec: NodeSpec, wait_s: float = BIND_WAIT_S) -> None:
     """Wait until every port of the node can be bound; raise naming the ports still taken."""
     deadline = time.monotonic() + wait_s
-    while taken := [port for port in _ports(spec) if not process.bindable(port)]:
+    while taken := [port for port in spec.ports if not bindable(port)]:
         if time.monotonic() >= deadline:
             raise LocalKafkaError(f"{spec.name}: port(s) {taken} in use by another program")
         time.sleep(0.5)
 
 
-def _stop(spec: NodeSpec, timeout: float = STOP_TIMEOUT_S) -> None:
-    pid = process.live_pid(spec)
-    if pid is not None:
-        process.request_stop(pid)
-        process.finish_stop(spec, pid, timeout)
-
-
 def stop_secure(timeout: float = STOP_TIMEOUT_S) -> None:
     """Stop the secure node if it runs (its data and logs stay until the next start)."""
     with exclusive():
-        _stop(secure_spec(), timeout)
+        lifecycle.stop(secure_spec().jvm, timeout)
 
 
 def secure_running() -> bool:
     """Whether the secure node's JVM is alive."""
-    return process.live_pid(secure_spec()) is not None
+    return live_pid(secure_spec().jvm) is not None

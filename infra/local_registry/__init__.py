@@ -1,8 +1,15 @@
 """Local Apicurio Registry 3.x (Confluent-compatible schema registry API) from Maven Central."""
 
-from infra.local_registry.assemble import assemble
 from infra.local_registry.exceptions import LocalRegistryError
-from infra.local_registry.launcher import CCOMPAT_PATH, RegistryStatus, base_url, start, status, stop
+from infra.local_registry.launcher import (
+    CCOMPAT_PATH,
+    RegistryStatus,
+    assemble,
+    base_url,
+    start,
+    status,
+    stop,
+)
 
 __all__ = [
     "CCOMPAT_PATH",

@@ -8,7 +8,6 @@ import sys
 from collections.abc import Sequence
 
 from infra.local_registry import launcher
-from infra.local_registry.assemble import assemble
 from infra.local_registry.exceptions import LocalRegistryError
 
 EXIT_ERROR = 1
@@ -37,7 +36,7 @@ def _print_status() -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     """Run the selected command and return the exit code."""
     if args.command == "assemble":
-        sys.stdout.write(f"{assemble(force=args.force)}\n")
+        sys.stdout.write(f"{launcher.assemble(force=args.force)}\n")
     elif args.command == "start":
         sys.stdout.write(f"{launcher.start(args.timeout or launcher.START_TIMEOUT_S)}\n")
     elif args.command == "stop":

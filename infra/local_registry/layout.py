@@ -6,12 +6,17 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.local_kafka.layout import local_dir, single_spec
+from infra.jvm.instance import JvmInstance
+from infra.jvm.layout import HOST, env_port, local_dir
+from infra.local_kafka.layout import single_spec
 from infra.local_registry.exceptions import LocalRegistryError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 POM_FILE = PACKAGE_DIR / "pom.xml"
-HOST = "127.0.0.1"
+LAUNCHER_JAR = "quarkus-run.jar"
+MIN_JAVA = 21  # the registry's classes target Java 21; the system default may be older
+ENV_JAVA_HOME = "SHOPSTREAM_LOCAL_REGISTRY_JAVA_HOME"
+SNAPSHOT_PROPERTY = "apicurio.storage.snapshot.location"
 DEFAULT_PORT = 8081
 MANAGEMENT_PORT_OFFSET = 1000
 DEFAULT_SESSION_PORT = 18181  # a test session's own registry (infra.session_infra); management on + 1
@@ -47,7 +52,7 @@ def app_dir() -> Path:
 
 def run_jar() -> Path:
     """Return the Quarkus launcher jar."""
-    return app_dir() / "quarkus-run.jar"
+    return app_dir() / LAUNCHER_JAR
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,18 @@ class RegistrySpec:
         """Return the file receiving the JVM's stdout and stderr (Quarkus logs to the console)."""
         return self.directory / "registry.log"
 
+    @property
+    def jvm(self) -> JvmInstance:
+        """Return how the launcher finds this instance's JVM: the shared jar, run with its snapshot dir.
+
+        Instances share the jar; each has a directory of its own, named on its command line by its
+        snapshot location, so the dev registry is never taken for a test session's, nor the reverse.
+        """
+        marks = (str(run_jar()), f"-D{SNAPSHOT_PROPERTY}={self.snapshots_dir}")
+        return JvmInstance(
+            "registry", self.pid_file, marks, self.directory, self.log_file, LocalRegistryError
+        )
+
     def system_properties(self) -> dict[str, str]:
         """Return the runtime configuration passed as ``-D`` options (they override the app's own)."""
         props = {
@@ -87,7 +104,7 @@ class RegistrySpec:
             "quarkus.http.port": str(self.port),
             "quarkus.management.host": HOST,
             "quarkus.management.port": str(self.management_port),
-            "apicurio.storage.snapshot.location": str(self.snapshots_dir),
+            SNAPSHOT_PROPERTY: str(self.snapshots_dir),
             "apicurio.import.work-dir": str(self.directory / "import"),
         }
         if self.storage == STORAGE_KAFKASQL:
@@ -106,20 +123,6 @@ class RegistrySpec:
         return props
 
 
-def _env_port(name: str, default: int) -> int:
-    """Read a port from the environment, validating its range."""
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        port = int(raw)
-    except ValueError as exc:
-        raise LocalRegistryError(f"{name}={raw!r} is not a port number") from exc
-    if not 1024 <= port <= 65535:
-        raise LocalRegistryError(f"{name}={port} is outside 1024..65535")
-    return port
-
-
 def _env_storage() -> str:
     """Read the storage kind (``mem`` or ``kafkasql``) from the environment."""
     raw = os.environ.get(ENV_STORAGE, "").strip().lower() or STORAGE_KAFKASQL
@@ -130,9 +133,9 @@ def _env_storage() -> str:
 
 def registry_spec() -> RegistrySpec:
     """Return the spec of the local registry from the environment and defaults."""
-    port = _env_port(ENV_PORT, DEFAULT_PORT)
+    port = env_port(ENV_PORT, DEFAULT_PORT, LocalRegistryError)
     management_default = port + MANAGEMENT_PORT_OFFSET if port + MANAGEMENT_PORT_OFFSET <= 65535 else port - 1
-    management_port = _env_port(ENV_MANAGEMENT_PORT, management_default)
+    management_port = env_port(ENV_MANAGEMENT_PORT, management_default, LocalRegistryError)
     if management_port == port:
         raise LocalRegistryError(f"{ENV_MANAGEMENT_PORT} must differ from the HTTP port {port}")
     storage = _env_storage()

@@ -8,8 +8,9 @@ Reading ``app.state`` at request time keeps what tests put there (a fake publish
 from fastapi import Request
 
 from infra import tracing
-from producers.ingest_api.publisher import EventPublisher
+from producers.ingest_api.publisher import Event, EventPublisher
 from producers.ingest_api.settings import IngestSettings
+from schemas.topics import TopicSpec
 
 
 def publisher(request: Request) -> EventPublisher:
@@ -31,3 +32,8 @@ def trace_headers(request: Request) -> tracing.KafkaHeaders:
     exported); a request without one starts a new trace.
     """
     return tracing.request_headers(request.headers)
+
+
+async def publish(request: Request, topic: TopicSpec, key: str, record: Event) -> None:
+    """Publish ``record`` with the request's trace headers; returns once Kafka acknowledged it (acks=all)."""
+    await publisher(request).publish(topic, key, record, trace_headers(request))

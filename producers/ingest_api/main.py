@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -38,9 +38,37 @@ WRITES = (
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
     """Build the app; the Kafka producer is made in the lifespan, never at import."""
     settings = settings or IngestSettings()
+    app = FastAPI(
+        title="ShopStream ingest-api",
+        version="1",
+        description="Accepts commands and publishes them durably to Kafka (2xx means acks=all).",
+        lifespan=lifespan(settings),
+    )
+    app.state.settings = settings
+
+    async def ready() -> dict[str, bool]:
+        return {
+            "kafka": await app.state.publisher.reachable(),
+            "registry": await app.state.serdes.reachable(),
+        }
+
+    app.add_exception_handler(KafkaUnavailable, kafka_unavailable(settings.retry_after_s))
+    install_common(app, ready, settings.max_body_bytes)
+    schemes = OPENAPI_SCHEMES if settings.api_keys else []
+    for router in (reference.router, orders.router):
+        app.include_router(
+            router, dependencies=schemes, responses={**ERROR_RESPONSES, **UNAVAILABLE_RESPONSE}
+        )
+    if settings.api_keys:  # outermost: a request without a key goes no further
+        app.add_middleware(ApiKeyGuard, digests=settings.api_keys)
+    return app
+
+
+def lifespan(settings: IngestSettings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Connect to the registry and Kafka as the app starts (503 answers until they are up); close after."""
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def run(app: FastAPI) -> AsyncIterator[None]:
         serdes = Serdes(settings.kafka, settings.registry)
         try:
             await asyncio.to_thread(serdes.prepare, WRITES)
@@ -58,37 +86,18 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         await publisher.stop()
         serdes.close()
 
-    app = FastAPI(
-        title="ShopStream ingest-api",
-        version="1",
-        description="Accepts commands and publishes them durably to Kafka (2xx means acks=all).",
-        lifespan=lifespan,
-    )
-    app.state.settings = settings
+    return run
 
-    async def ready() -> dict[str, bool]:
-        return {
-            "kafka": await app.state.publisher.reachable(),
-            "registry": await app.state.serdes.reachable(),
-        }
 
-    async def kafka_unavailable(_: Request, exc: Exception) -> Response:
+def kafka_unavailable(retry_after_s: int) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """The handler of :class:`KafkaUnavailable`: 503 saying why, with ``Retry-After`` (never a 2xx)."""
+
+    async def handle(_: Request, exc: Exception) -> Response:
         return JSONResponse(
-            {"detail": str(exc)},
-            status_code=503,
-            headers={"Retry-After": str(settings.retry_after_s)},
+            {"detail": str(exc)}, status_code=503, headers={"Retry-After": str(retry_after_s)}
         )
 
-    app.add_exception_handler(KafkaUnavailable, kafka_unavailable)
-    install_common(app, ready, settings.max_body_bytes)
-    schemes = OPENAPI_SCHEMES if settings.api_keys else []
-    for router in (reference.router, orders.router):
-        app.include_router(
-            router, dependencies=schemes, responses={**ERROR_RESPONSES, **UNAVAILABLE_RESPONSE}
-        )
-    if settings.api_keys:  # outermost: a request without a key goes no further
-        app.add_middleware(ApiKeyGuard, digests=settings.api_keys)
-    return app
+    return handle
 
 
 def create_worker_app() -> FastAPI:

@@ -8,10 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field, with_config
 from typing_extensions import TypedDict
 
 from infra.http import ID_PATTERN
+from schemas.records import CustomerTier
 
 Id = Annotated[str, Field(pattern=ID_PATTERN, examples=["c-42"])]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
-Tier = Literal["BRONZE", "SILVER", "GOLD", "PLATINUM"]
 
 
 class Strict(BaseModel):
@@ -25,7 +25,7 @@ class CustomerIn(Strict):
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
     email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
-    tier: Tier = "BRONZE"
+    tier: CustomerTier = "BRONZE"
     blocked: bool = False
 
 

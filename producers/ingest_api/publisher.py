@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -16,11 +16,14 @@ from infra.settings import KafkaSettings
 from infra.tracing import KafkaHeaders
 from schemas.exceptions import ShopStreamError
 from schemas.partitions import partition_of
+from schemas.records import Customer, InventoryLevel, OrderAction, OrderPlaced, Payment
 from schemas.registry import RegistryError
 from schemas.serdes import Serdes
 from schemas.topics import TopicSpec
 
 log = logging.getLogger(__name__)
+#: a record of one of the topics ingest-api writes (SPEC §1); its serde checks it fits the topic's schema
+Event = Customer | InventoryLevel | OrderPlaced | Payment | OrderAction
 
 
 class KafkaUnavailable(ShopStreamError):
@@ -47,9 +50,7 @@ class EventPublisher:
         """Flush what is in flight and close."""
         await self._producer.stop()
 
-    async def publish(
-        self, spec: TopicSpec, key: str, record: Mapping[str, Any], headers: KafkaHeaders = ()
-    ) -> None:
+    async def publish(self, spec: TopicSpec, key: str, record: Event, headers: KafkaHeaders = ()) -> None:
         """Write one event (with ``headers``, the trace's) and wait for its acknowledgement.
 
         It joins the producer's open batch for its partition, so concurrent requests share
@@ -65,7 +66,7 @@ class EventPublisher:
         EVENTS_OUT.labels("ingest-api", spec.name).inc()
 
     async def publish_many(
-        self, spec: TopicSpec, events: Sequence[tuple[str, Mapping[str, Any]]], headers: KafkaHeaders = ()
+        self, spec: TopicSpec, events: Sequence[tuple[str, Event]], headers: KafkaHeaders = ()
     ) -> None:
         """Write several events at once (each with ``headers``) and wait until every one is acknowledged.
 
@@ -99,7 +100,7 @@ class EventPublisher:
             raise self._unavailable(topic, exc) from exc
         EVENTS_OUT.labels("ingest-api", spec.name).inc(len(events))
 
-    def _encode(self, spec: TopicSpec, topic: str, records: Sequence[Mapping[str, Any]]) -> list[bytes]:
+    def _encode(self, spec: TopicSpec, topic: str, records: Sequence[Event]) -> list[bytes]:
         """The Avro values of ``records``; a registry that cannot be reached is Kafka unavailable."""
         serde = self._serdes(spec)
         try:

@@ -11,8 +11,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from schemas.records import OrderLine
+
 SCARCE_SKU = "sim-scarce"
 WHALE = "sim-whale"
+#: a request body as sent over HTTP: JSON of one of ingest-api's request shapes (its models.py states
+#: them and validates every field), which whoever replays or audits the calls reads field by field
+JsonBody = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -22,7 +27,7 @@ class Call:
     kind: str
     method: str
     path: str
-    body: dict[str, Any] | None = None
+    body: JsonBody | None = None
 
 
 @dataclass
@@ -85,7 +90,7 @@ class Mix:
         self.counter += 1
         order_id = f"sim-{self.run}-{self.counter}"
         customer = f"sim-c{self.rng.randrange(self.customers)}"
-        lines: list[dict[str, Any]] = [
+        lines: list[OrderLine] = [
             {
                 "sku": f"sim-s{s}",
                 "quantity": self.rng.randint(1, 3),
@@ -99,7 +104,7 @@ class Mix:
         elif roll < 0.10:
             customer, kind = WHALE, "order-over-limit"
             lines = [{"sku": "sim-s0", "quantity": 1, "unit_price_cents": 250_000}]
-        total = sum(int(line["quantity"]) * int(line["unit_price_cents"]) for line in lines)
+        total = sum(line["quantity"] * line["unit_price_cents"] for line in lines)
         self.placed.append((order_id, total))
         body = {"order_id": order_id, "customer_id": customer, "currency": "EUR", "items": lines}
         return Call(kind, "POST", "/v1/orders", body)

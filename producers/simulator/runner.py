@@ -114,34 +114,49 @@ async def run(
         base_url=ingest_url, timeout=15, limits=limits, headers=headers, transport=transport
     ) as client:
         await wait_ready(client)
-        for i, call in enumerate(mix.seed_calls()):
-            status = await send(client, call, tally)
-            if i == 0 and status in (401, 403):
-                raise KeyRefused(
-                    f"ingest-api answered {status} to the simulator: "
-                    + ("its API key was refused" if api_key else "it requires an API key (SIMULATOR_API_KEY)")
-                )
-        tasks: set[asyncio.Task[int | None]] = set()
-        start = time.monotonic()
-        live_view = console.is_terminal
-        last_line = start
-        with Live(
-            tally.table(rate, duration), console=console, refresh_per_second=4, auto_refresh=live_view
-        ) as live:
-            n = 0
-            while (now := time.monotonic()) - start < duration:
-                due = int((now - start) * rate) + 1
-                while n < due:
-                    task = asyncio.create_task(send(client, mix.next_call(), tally))
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
-                    n += 1
-                if live_view:
-                    live.update(tally.table(rate, duration))
-                elif now - last_line >= 10:
-                    console.print(tally.line())
-                    last_line = now
-                await asyncio.sleep(min(0.05, 1 / rate))
-            await asyncio.gather(*tasks)
-            live.update(tally.table(rate, duration))
+        await seed(client, mix, tally, api_key)
+        await drive(client, mix, tally, rate, duration, console)
     return tally
+
+
+async def seed(client: httpx.AsyncClient, mix: Mix, tally: Tally, api_key: str | None) -> None:
+    """Send the mix's reference data; :class:`KeyRefused` if the first call is answered 401 or 403."""
+    for i, call in enumerate(mix.seed_calls()):
+        status = await send(client, call, tally)
+        if i == 0 and status in (401, 403):
+            raise KeyRefused(
+                f"ingest-api answered {status} to the simulator: "
+                + ("its API key was refused" if api_key else "it requires an API key (SIMULATOR_API_KEY)")
+            )
+
+
+async def drive(
+    client: httpx.AsyncClient, mix: Mix, tally: Tally, rate: float, duration: float, console: Console
+) -> None:
+    """Start the mix's calls at ``rate`` per second for ``duration`` seconds, then wait for their answers.
+
+    On a terminal the counts are redrawn live; elsewhere a line of them is printed every 10 s.
+    """
+    tasks: set[asyncio.Task[int | None]] = set()
+    start = time.monotonic()
+    live_view = console.is_terminal
+    last_line = start
+    with Live(
+        tally.table(rate, duration), console=console, refresh_per_second=4, auto_refresh=live_view
+    ) as live:
+        n = 0
+        while (now := time.monotonic()) - start < duration:
+            due = int((now - start) * rate) + 1
+            while n < due:
+                task = asyncio.create_task(send(client, mix.next_call(), tally))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                n += 1
+            if live_view:
+                live.update(tally.table(rate, duration))
+            elif now - last_line >= 10:
+                console.print(tally.line())
+                last_line = now
+            await asyncio.sleep(min(0.05, 1 / rate))
+        await asyncio.gather(*tasks)
+        live.update(tally.table(rate, duration))

@@ -12,94 +12,93 @@ from __future__ import annotations
 import faust
 import orjson
 
+from schemas.records import Order, StateCount
 from schemas.topics import Topics
 from stream_processors.analytics import rules
 from stream_processors.analytics.settings import AnalyticsSettings
-from stream_processors.common.app import (
-    bootstrap,
-    internal_topic,
-    json_table,
-    raw_topic,
-)
 from stream_processors.common.batch import Batch, Input
-from stream_processors.common.runtime import BatchRunner, batch_agent
+from stream_processors.common.processor import Processor, bootstrap
 
 SERVICE = "analytics"
 
 
-def create_app(settings: AnalyticsSettings) -> faust.App:  # noqa: C901 - agents share the app's tables
-    """The Faust app with its tables and three agents.
+class Analytics:
+    """The three steps of the module docstring, over the app's tables and topics."""
 
-    Building it talks to the schema registry (the schemas it writes are registered, waiting for the
-    registry) and may create its internal topics; its consumers and producers connect when the
-    worker starts.
-    """
-    app, serdes, dead, kafka = bootstrap(
-        SERVICE, settings, writes=[Topics.SALES_PER_MINUTE, Topics.ORDER_COUNTS]
-    )
-    prefix = kafka.topic_prefix
-    seen = json_table(app, "seen", kafka)
-    members = json_table(app, "members", kafka)  # "<state>|<order_id>" → 1 while the order is in it
-    windows = json_table(app, "windows", kafka)  # "<sku>|<window_start>" → counts and order ids
-    changes = internal_topic(app, kafka, "state-changes")
-    sold = internal_topic(app, kafka, "sales")
-    counts_out = raw_topic(app, Topics.ORDER_COUNTS, prefix)
-    sales_out = raw_topic(app, Topics.SALES_PER_MINUTE, prefix)
-    encode_count = serdes(Topics.ORDER_COUNTS).encode
-    encode_window = serdes(Topics.SALES_PER_MINUTE).encode
-    counts: dict[str, int] = {}
+    def __init__(self, processor: Processor) -> None:
+        self.seen: faust.Table[str, rules.Seen] = processor.json_table("seen")
+        # "<state>|<order_id>" → 1 while the order is in that state
+        self.members: faust.Table[str, int] = processor.json_table("members")
+        # "<sku>|<window_start>" → counts and order ids
+        self.windows: faust.Table[str, rules.Window] = processor.json_table("windows")
+        self.changes = processor.internal_topic("state-changes")
+        self.sold = processor.internal_topic("sales")
+        self.counts_out = processor.topic(Topics.ORDER_COUNTS)
+        self.sales_out = processor.topic(Topics.SALES_PER_MINUTE)
+        self.encode_count = processor.serdes(Topics.ORDER_COUNTS).encode
+        self.encode_window = processor.serdes(Topics.SALES_PER_MINUTE).encode
+        self.counts: dict[str, int] = {}  # state → orders in it: what ``members`` says (``recount``)
 
-    async def on_order(item: Input, batch: Batch) -> None:
-        order = item.record
-        moved = rules.transition(seen.get(order["order_id"]), order)
+    async def on_order(self, item: Input, batch: Batch) -> None:
+        """1. An order version → the state it left and entered, and its sales once VALIDATED."""
+        order = item.record_as(Order)
+        moved = rules.transition(self.seen.get(order["order_id"]), order)
         if moved is None:
             return
         before, after = moved
         if before is not None:
-            batch.send(changes, before, orjson.dumps({"op": "leave", "order_id": order["order_id"]}))
-        batch.send(changes, after, orjson.dumps({"op": "enter", "order_id": order["order_id"]}))
+            self._change(batch, before, {"op": "leave", "order_id": order["order_id"]})
+        self._change(batch, after, {"op": "enter", "order_id": order["order_id"]})
         if after == "VALIDATED":
             for sale in rules.sales(order):
-                batch.send(sold, sale["sku"], orjson.dumps(sale))
-        seen[order["order_id"]] = {"state": order["state"], "version": order["version"]}
+                batch.send(self.sold, sale["sku"], orjson.dumps(sale))
+        self.seen[order["order_id"]] = {"state": order["state"], "version": order["version"]}
 
-    async def on_change(item: Input, batch: Batch) -> None:
-        state, change = str(item.key), orjson.loads(item.value or b"")
+    def _change(self, batch: Batch, state: str, change: rules.StateChange) -> None:
+        batch.send(self.changes, state, orjson.dumps(change))
+
+    async def on_change(self, item: Input, batch: Batch) -> None:
+        """2. An order leaving or entering a state → that state's ``StateCount``, if it changed."""
+        state = str(item.key)
+        change: rules.StateChange = orjson.loads(item.value or b"")
         member = f"{state}|{change['order_id']}"
-        if change["op"] == "enter" and member not in members:
-            members[member] = 1
-            counts[state] = counts.get(state, 0) + 1
-        elif change["op"] == "leave" and member in members:
-            del members[member]
-            counts[state] = counts.get(state, 0) - 1
+        if change["op"] == "enter" and member not in self.members:
+            self.members[member] = 1
+            self.counts[state] = self.counts.get(state, 0) + 1
+        elif change["op"] == "leave" and member in self.members:
+            del self.members[member]
+            self.counts[state] = self.counts.get(state, 0) - 1
         else:
             return
-        batch.latest(counts_out, state, encode_count({"state": state, "count": counts[state]}))
+        count: StateCount = {"state": state, "count": self.counts[state]}
+        batch.latest(self.counts_out, state, self.encode_count(count))
 
-    async def recount() -> None:
+    async def recount(self) -> None:
         """After recovery, counts are what the member keys say (they are the source of truth)."""
-        counts.clear()
-        for member in list(members.keys()):
+        self.counts.clear()
+        for member in list(self.members.keys()):
             state = member.split("|", 1)[0]
-            counts[state] = counts.get(state, 0) + 1
+            self.counts[state] = self.counts.get(state, 0) + 1
 
-    members.on_recover(recount)
-
-    async def on_sale(item: Input, batch: Batch) -> None:
-        sale = orjson.loads(item.value or b"")
+    async def on_sale(self, item: Input, batch: Batch) -> None:
+        """3. One order's sale of a sku → that sku's ``SalesWindow`` of the minute, each order once."""
+        sale: rules.Sale = orjson.loads(item.value or b"")
         key = f"{sale['sku']}|{sale['window_start']}"
-        window = rules.add_sale(windows.get(key), sale)
+        window = rules.add_sale(self.windows.get(key), sale)
         if window is None:
             return
-        windows[key] = window
+        self.windows[key] = window
         record = rules.sales_window(sale["sku"], sale["window_start"], window)
-        batch.latest(sales_out, sale["sku"], encode_window(record), slot=key)
+        batch.latest(self.sales_out, sale["sku"], self.encode_window(record), slot=key)
 
-    orders = raw_topic(app, Topics.ORDERS, prefix)
-    runner = BatchRunner(app, dead, {orders.get_topic_name(): serdes(Topics.ORDERS)}, on_order, settings)
-    batch_agent(app, "orders", orders, runner)
-    batch_agent(
-        app, "counts", changes, BatchRunner(app, dead, {changes.get_topic_name(): None}, on_change, settings)
-    )
-    batch_agent(app, "sales", sold, BatchRunner(app, dead, {sold.get_topic_name(): None}, on_sale, settings))
-    return app
+
+def create_app(settings: AnalyticsSettings) -> faust.App:
+    """The Faust app with its tables and three agents."""
+    processor = bootstrap(SERVICE, settings, writes=[Topics.SALES_PER_MINUTE, Topics.ORDER_COUNTS])
+    analytics = Analytics(processor)
+    analytics.members.on_recover(analytics.recount)
+    orders = processor.topic(Topics.ORDERS)
+    processor.agent("orders", orders, analytics.on_order, processor.serdes(Topics.ORDERS))
+    processor.agent("counts", analytics.changes, analytics.on_change)
+    processor.agent("sales", analytics.sold, analytics.on_sale)
+    return processor.app

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple, cast
+from typing import Any, TypeVar, cast
 
 import faust
 from aiokafka.errors import KafkaError
@@ -23,7 +23,6 @@ from schemas.serdes import Serdes
 from schemas.topics import ALL, TopicSpec
 from stream_processors.common.backlog import BacklogExporter
 from stream_processors.common.codecs import avro_codec
-from stream_processors.common.dead_letters import DeadLetters
 from stream_processors.common.heads import HeadReader
 from stream_processors.common.sensors import ProcessorMonitor
 from stream_processors.common.settings import ProcessorSettings
@@ -32,6 +31,9 @@ from stream_processors.common.transport import LedgerTransport
 from stream_processors.common.web import install_pages
 
 log = logging.getLogger(__name__)
+#: a table's value type: what the caller's annotation says it stores (a record of ``schemas.records``,
+#: or a TypedDict next to the rules that own the table)
+V = TypeVar("V")
 
 
 def _credentials(kafka: KafkaSettings) -> Any:
@@ -53,7 +55,7 @@ class App(faust.App):
     """A Faust app that never commits past an event it did not process (``transport``, ``ledger``)."""
 
     #: options of every table's store (``ProcessorSettings.store_options``); replaced, never mutated
-    store_options: Mapping[str, Any] = MappingProxyType({})
+    store_options: Mapping[str, int] = MappingProxyType({})
     #: the service's name (``orders``, ...): the ``service`` label of its metrics
     service_name: str = ""
     #: reads the first record at or after an offset (the lag exporter's ages, the ledger's gaps)
@@ -116,14 +118,14 @@ def raw_topic(app: faust.App, spec: TopicSpec, prefix: str) -> TopicT:
 
 def _table(
     app: faust.App, name: str, kafka: KafkaSettings, value_serializer: str, changelog: TopicT
-) -> faust.Table[str, Any]:
+) -> faust.Table[str, V]:
     """A table of str keys whose store and changelog agree on the serializers.
 
     Faust derives serializers from types only (a str key would be written as JSON, and recovery
     would read the changelog with a different codec than writes used), so both are set here.
     """
     table = cast(
-        "faust.Table[str, Any]",
+        "faust.Table[str, V]",
         app.Table(
             name,
             partitions=kafka.partitions,
@@ -139,7 +141,7 @@ def _table(
 
 def record_table(
     app: faust.App, name: str, serde: AvroSerde, kafka: KafkaSettings, changelog: TopicSpec
-) -> faust.Table[str, Any]:
+) -> faust.Table[str, V]:
     """A table of ``serde``'s records whose changelog is a registry topic: one write updates and publishes."""
     codec = avro_codec(serde)
     topic = app.topic(
@@ -153,7 +155,7 @@ def record_table(
     return _table(app, name, kafka, codec, topic)
 
 
-def json_table(app: faust.App, name: str, kafka: KafkaSettings) -> faust.Table[str, Any]:
+def json_table(app: faust.App, name: str, kafka: KafkaSettings) -> faust.Table[str, V]:
     """An internal table of str keys and JSON values, on its own compacted changelog topic."""
     changelog = f"{app.conf.id}-{name}-changelog"
     precreate(kafka, changelog, {"cleanup.policy": "compact"})
@@ -167,22 +169,6 @@ def json_table(app: faust.App, name: str, kafka: KafkaSettings) -> faust.Table[s
         internal=True,
     )
     return _table(app, name, kafka, "json", topic)
-
-
-class Bootstrap(NamedTuple):
-    """What every processor's ``create_app`` starts from (``app, serdes, dead, kafka = bootstrap(...)``)."""
-
-    app: faust.App
-    serdes: Serdes  # the schemas the processor writes already registered
-    dead: DeadLetters
-    kafka: KafkaSettings
-
-
-def bootstrap(service: str, settings: ProcessorSettings, writes: Iterable[TopicSpec]) -> Bootstrap:
-    """The app of ``service``, its serdes (``writes`` registered, waiting for the registry), dead letters."""
-    app = make_app(service, settings)
-    serdes = prepared_serdes(app, settings, writes)
-    return Bootstrap(app, serdes, DeadLetters(app, service, settings.kafka.topic_prefix), settings.kafka)
 
 
 def prepared_serdes(app: faust.App, settings: ProcessorSettings, writes: Iterable[TopicSpec]) -> Serdes:

@@ -13,7 +13,7 @@ import enum
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from faust import streams as faust_streams
 from faust.types import EventT, TopicT
@@ -30,6 +30,11 @@ class Verdict(enum.Enum):
 #: returned by a handler that would fail a record for reference data it may not have read yet
 NEEDS_REFERENCE = Verdict.NEEDS_REFERENCE
 
+#: a record as ``AvroSerde.decode`` returns it: an agent may read several schemas, so only the
+#: handler, which knows the topic, names its TypedDict (:meth:`Input.record_as`)
+Decoded = dict[str, Any]
+R = TypeVar("R")
+
 
 @dataclass(slots=True)
 class Input:
@@ -42,10 +47,17 @@ class Input:
     key: str | None
     value: bytes | None
     timestamp_ms: int
-    record: dict[str, Any]
+    record: Decoded  # empty for a topic read raw
     caught_up: bool = False  # True once the reference data was read up to its end for this record
     #: the trace headers of everything written because of this record (SPEC §5, ``tracing.Processing``)
     trace_headers: tracing.KafkaHeaders = field(default_factory=list)
+
+    def record_as(self, schema: type[R]) -> R:
+        """The decoded record as ``schema``, the TypedDict of its topic's record (``schemas.records``).
+
+        Its topic's serde decoded it with that very schema, so the handler only names it here.
+        """
+        return cast(R, self.record)
 
 
 @dataclass(slots=True)

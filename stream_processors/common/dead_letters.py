@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import faust
 from aiokafka.errors import KafkaError, KafkaTimeoutError
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[EventT[bytes], dict[str, Any]], Awaitable[None]]
 RETRY_S = 1.0
 
 
@@ -55,7 +54,7 @@ class DeadLetters:
             item.topic, item.partition, item.offset, key, item.value, kind, error, trace, original
         )
 
-    def where(self, item: Input, error: str) -> dict[str, Any]:
+    def where(self, item: Input, error: str) -> dict[str, str | int]:
         """Log fields naming a record's topic, partition and offset, and an error."""
         return {"topic": item.topic, "partition": item.partition, "offset": item.offset, "error": error}
 

@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from faust.types import TP
 
+from infra.kafka_clients import started_consumer
 from infra.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -112,20 +113,14 @@ class HeadReader:
 
     async def _started(self) -> AIOKafkaConsumer:
         if self._consumer is None:
-            consumer = AIOKafkaConsumer(
-                **self._kafka.client_options(),
+            self._consumer = await started_consumer(
+                self._kafka,
                 group_id=None,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
                 isolation_level="read_committed",  # an aborted re-drive never happened
                 max_partition_fetch_bytes=HEAD_FETCH_BYTES,
             )
-            try:
-                await consumer.start()
-            except BaseException:
-                await consumer.stop()
-                raise
-            self._consumer = consumer
         return self._consumer
 
     async def close(self) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Generic, TypeVar, cast
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
@@ -31,10 +31,14 @@ from schemas.serdes import decode_waiting_for_registry
 from stream_processors.common.dead_letters import DeadLetters
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 
 
-class ReferenceView(Service):
-    """The latest record per key of one compacted topic, kept current in the background."""
+class ReferenceView(Service, Generic[R]):
+    """The latest record per key of one compacted topic, kept current in the background.
+
+    ``R``: the TypedDict of the topic's record (``schemas.records``), which its serde decodes.
+    """
 
     def __init__(
         self, kafka: KafkaSettings, serde: AvroSerde, service: str, dead: DeadLetters | None = None
@@ -45,7 +49,7 @@ class ReferenceView(Service):
         self._kafka = kafka
         self._serde = serde
         self._service = service
-        self._data: dict[str, dict[str, Any]] = {}
+        self._data: dict[str, R] = {}
         self._offsets: dict[str, int] = {}
         self._consumer: AIOKafkaConsumer | None = None
         self._partitions: list[TopicPartition] = []
@@ -54,7 +58,7 @@ class ReferenceView(Service):
         self._caught_up_from_ms = 0  # wall-clock start of the latest catch-up that finished
         self.loaded = False
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def get(self, key: str) -> R | None:
         """The latest record of ``key``, if any."""
         return self._data.get(key)
 
@@ -131,7 +135,7 @@ class ReferenceView(Service):
                     "unreadable reference record", extra={"topic": self._serde.topic, "error": str(exc)}
                 )
             return
-        self._data[text] = record
+        self._data[text] = cast(R, record)  # the serde decoded it with R's schema
         self._offsets[text] = offset
         EVENTS_IN.labels(self._service, self._serde.topic).inc()
 

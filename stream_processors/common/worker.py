@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import faust
 
 from infra import tracing
@@ -11,7 +9,7 @@ from infra.logs import formatter_for
 from infra.settings import LogSettings
 
 
-def logging_config(service: str, level: str, logs: LogSettings | None = None) -> dict[str, Any]:
+def logging_config(service: str, level: str, logs: LogSettings | None = None) -> dict[str, object]:
     """A dictConfig sending every record to stderr tagged with ``service``, as ``logs`` says."""
     return {
         "version": 1,

@@ -14,16 +14,11 @@ from __future__ import annotations
 import faust
 
 from schemas.clock import now_ms
+from schemas.records import Order
 from schemas.topics import Topics
 from stream_processors.common import checks
-from stream_processors.common.app import (
-    bootstrap,
-    internal_topic,
-    json_table,
-    raw_topic,
-)
 from stream_processors.common.batch import Batch, Input
-from stream_processors.common.runtime import BatchRunner, batch_agent
+from stream_processors.common.processor import bootstrap
 from stream_processors.fraud import rules
 from stream_processors.fraud.settings import FraudSettings
 
@@ -32,21 +27,21 @@ SERVICE = "fraud"
 
 def create_app(settings: FraudSettings) -> faust.App:
     """The Faust app with its recent-orders table and its two agents."""
-    app, serdes, dead, kafka = bootstrap(SERVICE, settings, writes=[Topics.ORDER_VALIDATIONS])
-    prefix = kafka.topic_prefix
-    recent = json_table(app, "recent", kafka)  # customer_id → entries of rules.Entry
-    orders = raw_topic(app, Topics.ORDERS, prefix)
-    by_customer = internal_topic(app, kafka, "orders-by-customer")
-    validations = raw_topic(app, Topics.ORDER_VALIDATIONS, prefix)
-    encode = serdes(Topics.ORDER_VALIDATIONS).encode
+    processor = bootstrap(SERVICE, settings, writes=[Topics.ORDER_VALIDATIONS])
+    recent: faust.Table[str, list[rules.Entry]] = processor.json_table("recent")  # customer_id → entries
+    orders = processor.topic(Topics.ORDERS)
+    by_customer = processor.internal_topic("orders-by-customer")
+    validations = processor.topic(Topics.ORDER_VALIDATIONS)
+    encode = processor.serdes(Topics.ORDER_VALIDATIONS).encode
     window_ms = int(settings.window_s * 1000)
 
     async def forward(item: Input, batch: Batch) -> None:
-        if checks.is_new(item.record):
-            batch.send(by_customer, item.record["customer_id"], item.value or b"")
+        order = item.record_as(Order)
+        if checks.is_new(order):
+            batch.send(by_customer, order["customer_id"], item.value or b"")
 
     async def check(item: Input, batch: Batch) -> None:
-        order = item.record
+        order = item.record_as(Order)
         customer_id = order["customer_id"]
         decision = rules.check(recent.get(customer_id, []), order, settings.limit_cents, window_ms)
         if not decision.repeated:
@@ -54,9 +49,7 @@ def create_app(settings: FraudSettings) -> faust.App:
         validation = rules.validation(order["order_id"], decision.passed, now_ms())
         batch.send(validations, order["order_id"], encode(validation))
 
-    order_serde = serdes(Topics.ORDERS)
-    forwarding = BatchRunner(app, dead, {orders.get_topic_name(): order_serde}, forward, settings)
-    batch_agent(app, "forward", orders, forwarding)
-    checking = BatchRunner(app, dead, {by_customer.get_topic_name(): order_serde}, check, settings)
-    batch_agent(app, "fraud", by_customer, checking)
-    return app
+    order_serde = processor.serdes(Topics.ORDERS)
+    processor.agent("forward", orders, forward, order_serde)
+    processor.agent("fraud", by_customer, check, order_serde)
+    return processor.app

@@ -7,16 +7,16 @@ window of an order placed at ``t`` holds the entries already seen with placed_at
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from schemas.clock import EpochMillis
+from schemas.records import CheckKind, Order, OrderValidation
 from stream_processors.common import checks
 
-Record = dict[str, Any]
-Entry = list[Any]  # [placed_at, total_cents, order_id, passed]: JSON in the table
-CHECK = "FRAUD"
+Entry = list[Any]  # [placed_at, total_cents, order_id, passed]: a JSON array in the table
+CHECK: CheckKind = "FRAUD"
 FRAUD_LIMIT = "FRAUD_LIMIT"
 PLACED_AT, TOTAL, ORDER_ID, PASSED = range(4)
 
@@ -43,7 +43,7 @@ def prune(entries: Sequence[Entry], window_ms: int) -> list[Entry]:
     return [list(e) for e in entries if e[PLACED_AT] > newest - window_ms]
 
 
-def check(entries: Sequence[Entry], order: Mapping[str, Any], limit_cents: int, window_ms: int) -> Decision:
+def check(entries: Sequence[Entry], order: Order, limit_cents: int, window_ms: int) -> Decision:
     """Decide ``order`` against its customer's ``entries``; an order seen before keeps its decision."""
     order_id = order["order_id"]
     for entry in entries:
@@ -55,6 +55,6 @@ def check(entries: Sequence[Entry], order: Mapping[str, Any], limit_cents: int, 
     return Decision(passed, prune([*entries, [*entry, passed]], window_ms))
 
 
-def validation(order_id: str, passed: bool, now: EpochMillis) -> Record:
+def validation(order_id: str, passed: bool, now: EpochMillis) -> OrderValidation:
     """The ``OrderValidation`` of the FRAUD check."""
     return checks.validation(order_id, CHECK, [] if passed else [FRAUD_LIMIT], now)

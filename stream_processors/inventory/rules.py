@@ -9,13 +9,50 @@ request never counts an order twice and the sku's record does not grow with ever
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Literal, TypedDict
 
 from schemas.clock import EpochMillis
+from schemas.records import InventoryView, Order, OrderState
 from stream_processors.common.checks import is_new
 
-Stock = dict[str, Any]
-RELEASE_STATES = frozenset({"FAILED", "CANCELLED"})
+#: how an order's reservation of a sku was closed for good (the ``closures`` table's value)
+Closure = Literal["RELEASED", "COMMITTED"]
+#: what a line request asks of a sku: reserve (a new order), release (failed, cancelled), commit (shipped)
+LineOp = Literal["reserve", "release", "commit"]
+RELEASE_STATES: frozenset[OrderState] = frozenset({"FAILED", "CANCELLED"})
+
+
+class Stock(TypedDict):
+    """A sku's stock (the ``stock`` table's value)."""
+
+    on_hand: int | None  # None while no stock level was set
+    level_offset: int  # of the last stock level applied (-1: none)
+    reserved: dict[str, int]  # order_id → units of its open reservation
+
+
+class LineRequest(TypedDict):
+    """What an order asks of one sku (the internal ``lines`` topic, keyed by sku)."""
+
+    op: LineOp
+    order_id: str
+    sku: str
+    quantity: int
+    index: int  # of the line in the order, lines of one sku summed
+    n: int  # how many lines the order has
+
+
+class LineResult(LineRequest):
+    """The answer to a ``reserve`` (the internal ``line-results`` topic, keyed by order_id)."""
+
+    ok: bool
+    reason: str | None  # why it did not fit (None when it did)
+
+
+class Answers(TypedDict):
+    """An order's line results so far (the ``answers`` table's value), and whether it was decided."""
+
+    results: dict[str, LineResult]  # sku → its line's result
+    decided: bool
 
 
 def empty_stock() -> Stock:
@@ -23,12 +60,13 @@ def empty_stock() -> Stock:
     return {"on_hand": None, "level_offset": -1, "reserved": {}}
 
 
-def line_requests(order: Mapping[str, Any]) -> list[dict[str, Any]]:
+def line_requests(order: Order) -> list[LineRequest]:
     """What an ``Order`` version asks of each sku: reserve (CREATED v1), release or commit.
 
     Lines of one sku are summed (a duplicated sku fails DETAILS, but its stock is still one
     reservation), and ``n`` tells the aggregator how many answers make the order complete.
     """
+    op: LineOp
     if is_new(order):
         op = "reserve"
     elif order["state"] in RELEASE_STATES:
@@ -53,7 +91,7 @@ def line_requests(order: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def knows(stock: Stock, order_id: str, closed_as: str | None) -> bool:
+def knows(stock: Stock, order_id: str, closed_as: Closure | None) -> bool:
     """Whether the sku has seen this order before: it holds, or has closed, a reservation for it."""
     return order_id in stock["reserved"] or closed_as is not None
 
@@ -69,7 +107,7 @@ def available(stock: Stock) -> int:
 
 
 def reserve(
-    stock: Stock, order_id: str, sku: str, quantity: int, closed_as: str | None = None
+    stock: Stock, order_id: str, sku: str, quantity: int, closed_as: Closure | None = None
 ) -> tuple[bool, str | None, bool]:
     """Try to reserve: (fits, reason if not, whether the stock changed). Idempotent per order.
 
@@ -92,8 +130,8 @@ NEEDS_LEVELS = ("UNKNOWN_SKU:", "OUT_OF_STOCK:")  # refusals a stock level not r
 
 def reserve_with_level(
     stock: Stock,
-    request: Mapping[str, Any],
-    closed_as: str | None,
+    request: LineRequest,
+    closed_as: Closure | None,
     level: tuple[int, int] | None,
     caught_up: bool,
 ) -> tuple[bool, str | None, bool] | None:
@@ -117,14 +155,14 @@ def reserve_with_level(
     return ok, reason, True
 
 
-def release(stock: Stock, order_id: str, closed_as: str | None = None) -> tuple[bool, str | None]:
+def release(stock: Stock, order_id: str, closed_as: Closure | None = None) -> tuple[bool, Closure | None]:
     """Drop the order's reservation (if any) for good: (stock changed, the closure to record)."""
     if closed_as is not None:
         return False, None
     return stock["reserved"].pop(order_id, None) is not None, "RELEASED"
 
 
-def commit(stock: Stock, order_id: str) -> tuple[bool, str | None]:
+def commit(stock: Stock, order_id: str) -> tuple[bool, Closure | None]:
     """The order shipped: on_hand and reserved both drop by its quantity; (changed, closure)."""
     quantity = stock["reserved"].pop(order_id, None)
     if quantity is None:
@@ -141,23 +179,22 @@ def set_level(stock: Stock, on_hand: int, offset: int) -> bool:
     return True
 
 
-def view(sku: str, stock: Stock, now: EpochMillis) -> dict[str, Any]:
+def view(sku: str, stock: Stock, now: EpochMillis) -> InventoryView:
     """The ``InventoryView`` record of a sku."""
     on_hand = int(stock["on_hand"] or 0)
     held = reserved(stock)
     return {"sku": sku, "on_hand": on_hand, "reserved": held, "available": on_hand - held, "updated_at": now}
 
 
-def decide(results: Mapping[str, Mapping[str, Any]], n: int) -> tuple[bool, list[str]] | None:
+def decide(results: Mapping[str, LineResult], n: int) -> tuple[bool, list[str]] | None:
     """Once all ``n`` line results are in: (passed, reasons in line order); None until then."""
     if len(results) < n:
         return None
-    ordered = sorted(results.values(), key=lambda r: r["index"])
-    reasons = [r["reason"] for r in ordered if not r["ok"]]
-    return not reasons, reasons
+    failed = [r for r in sorted(results.values(), key=lambda r: r["index"]) if not r["ok"]]
+    return not failed, [r["reason"] for r in failed if r["reason"] is not None]
 
 
-def releases(results: Mapping[str, Mapping[str, Any]], passed: bool) -> list[dict[str, Any]]:
+def releases(results: Mapping[str, LineResult], passed: bool) -> list[LineResult]:
     """All or nothing: once an order failed, a ``release`` request for every line that was reserved.
 
     ``results``: sku → that line's result (``ok``, ``index``...); the requests come in line order,

@@ -9,15 +9,15 @@ catch-up of the customers shared by the whole batch; the other events go on (SPE
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
 
 import faust
 
+from schemas.records import Customer, Order, OrderRejection
 from schemas.topics import Topics
-from stream_processors.common.app import bootstrap, json_table, raw_topic, sources
 from stream_processors.common.batch import NEEDS_REFERENCE, Batch, Input, Verdict
+from stream_processors.common.processor import bootstrap
 from stream_processors.common.reference import ReferenceView
-from stream_processors.common.runtime import BatchRunner, batch_agent
 from stream_processors.notifications import rules
 from stream_processors.notifications.outbox import Outbox
 from stream_processors.notifications.settings import NotifySettings
@@ -27,34 +27,27 @@ INPUTS = (Topics.ORDERS, Topics.ORDER_REJECTIONS)
 
 
 def create_app(settings: NotifySettings) -> faust.App:
-    """The Faust app with its table, customers view and one agent.
-
-    Building it talks to the schema registry (the schemas it writes are registered, waiting for the
-    registry) and may create its internal topics; its consumers and producers connect when the
-    worker starts.
-    """
-    app, serdes, dead, kafka = bootstrap(SERVICE, settings, writes=[Topics.NOTIFICATIONS])
-    prefix = kafka.topic_prefix
-    seen = json_table(app, "seen", kafka)  # order_id → last version, paid_cents, state; rejections
-    customers = ReferenceView(kafka, serdes(Topics.CUSTOMERS), SERVICE, dead)
-    app.add_dependency(customers)
-    outbox = Outbox(
-        raw_topic(app, Topics.NOTIFICATIONS, prefix), serdes(Topics.NOTIFICATIONS), customers, SERVICE
-    )
-    decoders: dict[str, Any] = {spec.full_name(prefix): serdes(spec) for spec in INPUTS}
-    rejections = Topics.ORDER_REJECTIONS.full_name(prefix)
+    """The Faust app with its table, customers view and one agent."""
+    processor = bootstrap(SERVICE, settings, writes=[Topics.NOTIFICATIONS])
+    seen: faust.Table[str, rules.Seen] = processor.json_table("seen")  # order_id → what was notified
+    customers: ReferenceView[Customer] = processor.reference(Topics.CUSTOMERS, dead_letters=True)
+    notifications = processor.topic(Topics.NOTIFICATIONS)
+    outbox = Outbox(notifications, processor.serdes(Topics.NOTIFICATIONS), customers, SERVICE)
+    rejections = processor.name(Topics.ORDER_REJECTIONS)
 
     async def on_event(item: Input, batch: Batch) -> Verdict | None:
-        record = item.record
-        order_id = record["order_id"]
+        if item.topic == rejections:
+            rejection = item.record_as(OrderRejection)
+            return notify(item, batch, rejection["order_id"], partial(rules.on_rejection, rejection))
+        order = item.record_as(Order)
+        return notify(item, batch, order["order_id"], partial(rules.on_order, order))
+
+    def notify(item: Input, batch: Batch, order_id: str, decide: rules.Decide) -> Verdict | None:
         if item.key != order_id:
             raise ValueError(f"record key {item.key!r} is not its order_id {order_id!r}")
         # what this batch already decided for the order, written to the table after delivery
-        before = batch.state[order_id] if order_id in batch.state else seen.get(order_id)
-        if item.topic == rejections:
-            decision = rules.on_rejection(record, before)
-        else:
-            decision = rules.on_order(record, before)
+        before: rules.Seen | None = batch.state[order_id] if order_id in batch.state else seen.get(order_id)
+        decision = decide(before)
         if outbox.send(decision.drafts, batch, item.caught_up) is NEEDS_REFERENCE:
             return NEEDS_REFERENCE
         if decision.seen is not None:
@@ -62,9 +55,7 @@ def create_app(settings: NotifySettings) -> faust.App:
             batch.after_delivery(lambda: seen.__setitem__(order_id, after))
         return None
 
-    async def catch_up(written_ms: int) -> bool:
-        return await customers.catch_up_since(written_ms, settings.customer_wait_s)
-
-    runner = BatchRunner(app, dead, decoders, on_event, settings, catch_up=catch_up)
-    batch_agent(app, "notifications", sources(app, decoders, kafka.partitions), runner)
-    return app
+    decoders = {processor.name(spec): processor.serdes(spec) for spec in INPUTS}
+    catch_up = partial(customers.catch_up_since, timeout_s=settings.customer_wait_s)
+    processor.merged_agent("notifications", decoders, on_event, catch_up=catch_up)
+    return processor.app

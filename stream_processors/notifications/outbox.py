@@ -6,6 +6,7 @@ import logging
 
 from faust.types import TopicT
 
+from schemas.records import Customer
 from schemas.serde import AvroSerde
 from stream_processors.common.batch import NEEDS_REFERENCE, Batch, Verdict
 from stream_processors.common.reference import ReferenceView
@@ -18,7 +19,9 @@ log = logging.getLogger(__name__)
 class Outbox:
     """Sends drafts to ``notifications`` keyed by customer_id, or counts them when unaddressable."""
 
-    def __init__(self, topic: TopicT, serde: AvroSerde, customers: ReferenceView, service: str) -> None:
+    def __init__(
+        self, topic: TopicT, serde: AvroSerde, customers: ReferenceView[Customer], service: str
+    ) -> None:
         self.topic = topic
         self.serde = serde
         self.customers = customers
@@ -49,6 +52,6 @@ class Outbox:
                     },
                 )
                 continue
-            value = self.serde.encode(draft.addressed(str(customer["email"])))
+            value = self.serde.encode(draft.addressed(customer["email"]))
             batch.send(self.topic, draft.customer_id, value)
         return None

@@ -7,16 +7,25 @@ decides what is new, so a redelivered record is worth nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 from schemas.clock import EpochMillis
-from schemas.records import Notification, NotificationKind
+from schemas.records import Notification, NotificationKind, Order, OrderRejection, OrderState
 from stream_processors.notifications import texts
 
-Seen = dict[str, Any]
-_BY_STATE: dict[str, tuple[NotificationKind, Callable[[Mapping[str, Any]], str]]] = {
+
+class Seen(TypedDict, total=False):
+    """What was notified of an order (the ``seen`` table's value): its order versions, its rejections."""
+
+    version: int  # the last version handled
+    paid_cents: int  # of that version
+    state: OrderState  # of that version
+    rejections: list[str]  # the rejection_ids notified
+
+
+_BY_STATE: dict[OrderState, tuple[NotificationKind, Callable[[Order], str]]] = {
     "VALIDATED": ("ORDER_CONFIRMED", texts.confirmed),
     "FAILED": ("ORDER_FAILED", texts.failed),
     "SHIPPED": ("ORDER_SHIPPED", texts.shipped),
@@ -56,7 +65,11 @@ class Decision:
     seen: Seen | None = None
 
 
-def _of_order(order: Mapping[str, Any], kind: NotificationKind, text: str) -> Draft:
+#: what an event is worth, given what was notified of its order before (``on_order``, ``on_rejection``)
+Decide = Callable[[Seen | None], Decision]
+
+
+def _of_order(order: Order, kind: NotificationKind, text: str) -> Draft:
     """A draft about one version of ``order``; its id names order, version and kind."""
     return Draft(
         notification_id=f"{order['order_id']}:{order['version']}:{kind}",
@@ -68,12 +81,12 @@ def _of_order(order: Mapping[str, Any], kind: NotificationKind, text: str) -> Dr
     )
 
 
-def on_order(order: Mapping[str, Any], seen: Mapping[str, Any] | None) -> Decision:
+def on_order(order: Order, seen: Seen | None) -> Decision:
     """PAYMENT_RECEIVED if paid_cents rose, then the new state's kind if the state changed.
 
     A version not above the last one handled is a redelivery: nothing.
     """
-    before = dict(seen or {})
+    before: Seen = seen or {}
     if order["version"] <= before.get("version", 0):
         return Decision()
     drafts = []
@@ -84,14 +97,14 @@ def on_order(order: Mapping[str, Any], seen: Mapping[str, Any] | None) -> Decisi
     if by_state is not None and order["state"] != before.get("state"):
         kind, text = by_state
         drafts.append(_of_order(order, kind, text(order)))
-    after = {**before, "version": order["version"], "paid_cents": paid, "state": order["state"]}
+    after: Seen = {**before, "version": order["version"], "paid_cents": paid, "state": order["state"]}
     return Decision(drafts, after)
 
 
-def on_rejection(rejection: Mapping[str, Any], seen: Mapping[str, Any] | None) -> Decision:
+def on_rejection(rejection: OrderRejection, seen: Seen | None) -> Decision:
     """ACTION_REJECTED, once per rejection_id of an order (a repeat is the same rejection)."""
-    before = dict(seen or {})
-    notified: list[str] = before.get("rejections", [])
+    before: Seen = seen or {}
+    notified = before.get("rejections", [])
     if rejection["rejection_id"] in notified:
         return Decision()
     draft = Draft(

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+
+from schemas.records import Order, OrderRejection, RejectedRequest
 
 # ISO-4217 minor-unit digits that differ from the usual 2
 _MINOR_DIGITS = {"BHD": 3, "CLP": 0, "ISK": 0, "JOD": 3, "JPY": 0, "KRW": 0, "KWD": 3, "OMR": 3, "TND": 3}
-_REQUESTS = {"PAYMENT": "payment", "CANCEL": "request to cancel", "SHIP": "request to ship"}
+_REQUESTS: dict[RejectedRequest, str] = {
+    "PAYMENT": "payment",
+    "CANCEL": "request to cancel",
+    "SHIP": "request to ship",
+}
 
 
 def money(cents: int, currency: str) -> str:
@@ -20,20 +25,20 @@ def money(cents: int, currency: str) -> str:
     return f"{sign}{major}.{minor:0{digits}d} {currency}"
 
 
-def confirmed(order: Mapping[str, Any]) -> str:
+def confirmed(order: Order) -> str:
     """ORDER_CONFIRMED: the order passed every check."""
     total = money(order["total_cents"], order["currency"])
     return f"Your order {order['order_id']} is confirmed. Total: {total}."
 
 
-def failed(order: Mapping[str, Any]) -> str:
+def failed(order: Order) -> str:
     """ORDER_FAILED, with the reasons of the check that decided it."""
     reasons: Sequence[str] = order.get("reasons") or []
     why = ", ".join(reasons) if reasons else "no reason given"
     return f"Your order {order['order_id']} could not be accepted: {why}."
 
 
-def payment_received(order: Mapping[str, Any], paid_before: int) -> str:
+def payment_received(order: Order, paid_before: int) -> str:
     """PAYMENT_RECEIVED: how much came in, how much is paid of the total."""
     currency, paid, total = order["currency"], order.get("paid_cents", 0), order["total_cents"]
     text = (
@@ -43,17 +48,17 @@ def payment_received(order: Mapping[str, Any], paid_before: int) -> str:
     return f"{text} Your order is paid in full." if paid >= total else text
 
 
-def shipped(order: Mapping[str, Any]) -> str:
+def shipped(order: Order) -> str:
     """ORDER_SHIPPED."""
     return f"Your order {order['order_id']} has shipped."
 
 
-def cancelled(order: Mapping[str, Any]) -> str:
+def cancelled(order: Order) -> str:
     """ORDER_CANCELLED."""
     return f"Your order {order['order_id']} has been cancelled."
 
 
-def rejected(rejection: Mapping[str, Any]) -> str:
+def rejected(rejection: OrderRejection) -> str:
     """ACTION_REJECTED: which request was refused, why, and the order's state then."""
     request = _REQUESTS.get(rejection["request"], rejection["request"])
     return (

@@ -9,15 +9,17 @@ catch-up of the customers shared by the whole batch (SPEC §3 "reference data fi
 
 from __future__ import annotations
 
+from functools import partial
+
 import faust
 
 from schemas.clock import now_ms
+from schemas.records import Customer, Order, OrderValidation
 from schemas.topics import Topics
 from stream_processors.common import checks
-from stream_processors.common.app import bootstrap, json_table, raw_topic
 from stream_processors.common.batch import NEEDS_REFERENCE, Batch, Input, Verdict
+from stream_processors.common.processor import bootstrap
 from stream_processors.common.reference import ReferenceView
-from stream_processors.common.runtime import BatchRunner, batch_agent
 from stream_processors.order_details import rules
 from stream_processors.order_details.settings import DetailsSettings
 
@@ -26,17 +28,16 @@ SERVICE = "order-details"
 
 def create_app(settings: DetailsSettings) -> faust.App:
     """The Faust app with its customers view, its decisions table and its one agent."""
-    app, serdes, dead, kafka = bootstrap(SERVICE, settings, writes=[Topics.ORDER_VALIDATIONS])
-    prefix = kafka.topic_prefix
-    customers = ReferenceView(kafka, serdes(Topics.CUSTOMERS), SERVICE, dead)
-    app.add_dependency(customers)
-    decided = json_table(app, "decided", kafka)  # order_id → the OrderValidation published for it
-    orders = raw_topic(app, Topics.ORDERS, prefix)
-    validations = raw_topic(app, Topics.ORDER_VALIDATIONS, prefix)
-    encode = serdes(Topics.ORDER_VALIDATIONS).encode
+    processor = bootstrap(SERVICE, settings, writes=[Topics.ORDER_VALIDATIONS])
+    customers: ReferenceView[Customer] = processor.reference(Topics.CUSTOMERS, dead_letters=True)
+    # order_id → the OrderValidation published for it
+    decided: faust.Table[str, OrderValidation] = processor.json_table("decided")
+    orders = processor.topic(Topics.ORDERS)
+    validations = processor.topic(Topics.ORDER_VALIDATIONS)
+    encode = processor.serdes(Topics.ORDER_VALIDATIONS).encode
 
     async def on_order(item: Input, batch: Batch) -> Verdict | None:
-        order = item.record
+        order = item.record_as(Order)
         if not checks.is_new(order):
             return None
         order_id = order["order_id"]
@@ -50,10 +51,6 @@ def create_app(settings: DetailsSettings) -> faust.App:
         batch.send(validations, order_id, encode(validation))
         return None
 
-    async def catch_up(written_ms: int) -> bool:
-        return await customers.catch_up_since(written_ms, settings.reference_wait_s)
-
-    decoders = {orders.get_topic_name(): serdes(Topics.ORDERS)}
-    runner = BatchRunner(app, dead, decoders, on_order, settings, catch_up=catch_up)
-    batch_agent(app, "details", orders, runner)
-    return app
+    catch_up = partial(customers.catch_up_since, timeout_s=settings.reference_wait_s)
+    processor.agent("details", orders, on_order, processor.serdes(Topics.ORDERS), catch_up=catch_up)
+    return processor.app

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 from schemas.clock import EpochMillis
+from schemas.records import CheckKind, Customer, Order, OrderLine, OrderValidation
 from stream_processors.common import checks
 
-Record = dict[str, Any]
-CHECK = "DETAILS"
+CHECK: CheckKind = "DETAILS"
 MAX_TOTAL_CENTS = 100_000_000
 UNKNOWN_CUSTOMER = "UNKNOWN_CUSTOMER"
 CUSTOMER_BLOCKED = "CUSTOMER_BLOCKED"
@@ -19,7 +18,7 @@ DUPLICATE_SKU = "DUPLICATE_SKU:"
 REFERENCE_REASONS = frozenset({UNKNOWN_CUSTOMER, CUSTOMER_BLOCKED})
 
 
-def customer_reasons(customer: Mapping[str, Any] | None) -> list[str]:
+def customer_reasons(customer: Customer | None) -> list[str]:
     """UNKNOWN_CUSTOMER when there is no such customer, CUSTOMER_BLOCKED when it is blocked."""
     if customer is None:
         return [UNKNOWN_CUSTOMER]
@@ -28,7 +27,7 @@ def customer_reasons(customer: Mapping[str, Any] | None) -> list[str]:
     return []
 
 
-def duplicate_skus(items: Sequence[Mapping[str, Any]]) -> list[str]:
+def duplicate_skus(items: Sequence[OrderLine]) -> list[str]:
     """``DUPLICATE_SKU:<sku>`` once per sku on more than one line, in order of first appearance."""
     counts = Counter(str(line["sku"]) for line in items)
     return [f"{DUPLICATE_SKU}{sku}" for sku, count in counts.items() if count > 1]
@@ -39,7 +38,7 @@ def total_reasons(total_cents: int) -> list[str]:
     return [TOTAL_TOO_LARGE] if total_cents > MAX_TOTAL_CENTS else []
 
 
-def reasons(order: Mapping[str, Any], customer: Mapping[str, Any] | None) -> list[str]:
+def reasons(order: Order, customer: Customer | None) -> list[str]:
     """Every reason ``order`` fails DETAILS for: customer first, then duplicate skus, then total."""
     return [
         *customer_reasons(customer),
@@ -53,6 +52,6 @@ def needs_reference(found: Iterable[str]) -> bool:
     return any(reason in REFERENCE_REASONS for reason in found)
 
 
-def validation(order_id: str, found: Sequence[str], now: EpochMillis) -> Record:
+def validation(order_id: str, found: Sequence[str], now: EpochMillis) -> OrderValidation:
     """The ``OrderValidation`` of the DETAILS check: passed when no reason was found."""
     return checks.validation(order_id, CHECK, found, now)

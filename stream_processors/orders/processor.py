@@ -14,19 +14,28 @@ import base64
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 
 import faust
 
 from schemas import trace_context
-from schemas.clock import now_ms
+from schemas.clock import EpochMillis, now_ms
 from schemas.partitions import partition_of
+from schemas.records import (
+    CheckKind,
+    Order,
+    OrderAction,
+    OrderPlaced,
+    OrderRejection,
+    OrderValidation,
+    Payment,
+    RejectedRequest,
+)
 from schemas.topics import Topics
 from stream_processors.common.batch import Batch, Input
 from stream_processors.orders import rules
 
-Encode = Callable[[dict[str, Any]], bytes]
-Pending = tuple[int, int, frozenset[str]]  # created (epoch ms), placed_at (epoch ms), checks passed
+Pending = tuple[int, int, frozenset[CheckKind]]  # created (epoch ms), placed_at (epoch ms), checks passed
 PRUNE_STEPS_AT = 1024  # a check's progress steps kept before those no undecided order needs are dropped
 
 
@@ -37,10 +46,23 @@ class Wiring:
     names: Mapping[str, str]  # full topic name → TopicSpec name
     ticks: str
     rejections: faust.types.TopicT
-    encode_rejection: Encode
+    encode_rejection: Callable[[OrderRejection], bytes]
     partitions: int
     timeout_ms: int
     hold_ms: int
+
+
+class Undecided(TypedDict):
+    """An order whose checks are not all in (the ``checks`` table's value)."""
+
+    passed: list[CheckKind]  # sorted
+    # when it was created and placed; entries of earlier versions of this processor have neither
+    created: NotRequired[EpochMillis]
+    placed_at: NotRequired[EpochMillis]
+
+
+#: the handler's tables: ``orders`` (its changelog the ``orders`` topic), ``checks``, ``held``
+Tables = tuple[faust.Table[str, Order], faust.Table[str, Undecided], faust.Table[str, list[rules.Held]]]
 
 
 class OrdersHandler:
@@ -50,7 +72,7 @@ class OrdersHandler:
         self,
         app: faust.App,
         wiring: Wiring,
-        tables: tuple[faust.Table[str, Any], faust.Table[str, Any], faust.Table[str, Any]],
+        tables: Tables,
         dead_letter: Callable[..., Any],
     ) -> None:
         self.app = app
@@ -61,7 +83,7 @@ class OrdersHandler:
         # partition → order id → (created, placed_at, checks passed), oldest first: ``checks``, indexed
         self.undecided: dict[int, dict[str, Pending]] = defaultdict(dict)
         self.holding: dict[int, dict[str, None]] = defaultdict(dict)
-        self.progress: dict[tuple[int, str], rules.CheckProgress] = {}
+        self.progress: dict[tuple[int, CheckKind], rules.CheckProgress] = {}
 
     async def __call__(self, item: Input, batch: Batch) -> None:
         """Apply one record of order-requests, order-validations, payments, order-actions or ticks."""
@@ -69,40 +91,34 @@ class OrdersHandler:
         if item.topic == self.wiring.ticks:
             await self.on_tick(item.partition, batch)
             return
-        record = item.record
-        order_id = record["order_id"]
+        order_id = item.record["order_id"]  # whatever its schema, every input has one
         if item.key != order_id:
             raise ValueError(f"record key {item.key!r} is not its order_id {order_id!r}")
         spec = self.wiring.names[item.topic]
         now = now_ms()
         if spec == Topics.ORDER_REQUESTS.name:
-            order = rules.place(self.orders.get(order_id), record, now)
-            if order is not None:
-                self.orders[order_id] = order
-                self.checks[order_id] = {"passed": [], "created": now, "placed_at": order["placed_at"]}
-                self.undecided[item.partition][order_id] = (now, order["placed_at"], frozenset())
-                await self.drain_held(order_id, batch)
+            await self.on_placed(item.partition, item.record_as(OrderPlaced), now, batch)
         elif spec == Topics.ORDER_VALIDATIONS.name:
-            self.on_validation(item.partition, record, now)
-        elif order_id in self.orders:
-            self.apply(spec, record, batch)
+            self.on_validation(item.partition, item.record_as(OrderValidation), now)
+        elif spec == Topics.PAYMENTS.name:
+            self.on_request(item, spec, item.record_as(Payment), now, batch)
         else:
-            entry = {
-                "spec": spec,
-                "record": record,
-                "held_at": now,
-                "source": [item.topic, item.partition, item.offset],
-                "value": base64.b64encode(item.value or b"").decode(),
-                # its headers (trace context among them): its dead letter keeps them for a re-drive
-                "headers": [[name, base64.b64encode(value).decode()] for name, value in _pairs(item)],
-            }
-            self.held[order_id] = rules.hold(self.held.get(order_id), entry)
-            self.holding[item.partition][order_id] = None
+            self.on_request(item, spec, item.record_as(OrderAction), now, batch)
 
-    def on_validation(self, partition: int, record: dict[str, Any], now: int) -> None:
+    async def on_placed(self, partition: int, placed: OrderPlaced, now: int, batch: Batch) -> None:
+        """Create the order (unless its order_id exists), then apply what waited for it."""
+        order_id = placed["order_id"]
+        order = rules.place(self.orders.get(order_id), placed, now)
+        if order is not None:
+            self.orders[order_id] = order
+            self.checks[order_id] = {"passed": [], "created": now, "placed_at": order["placed_at"]}
+            self.undecided[partition][order_id] = (now, order["placed_at"], frozenset())
+            await self.drain_held(order_id, batch)
+
+    def on_validation(self, partition: int, record: OrderValidation, now: int) -> None:
         """Count a check's result once per check; every answer moves that check's clock."""
         order_id = record["order_id"]
-        order = self.orders[order_id]
+        order: Order = self.orders[order_id]
         self._progress(partition, record["check"]).answered(order["placed_at"], now)
         state = self.checks.get(order_id)
         if state is None:
@@ -120,16 +136,39 @@ class OrdersHandler:
             else:
                 del undecided[order_id]
 
-    def apply(self, spec: str, record: dict[str, Any], batch: Batch) -> None:
-        """A payment or action for a known order."""
-        order = self.orders[record["order_id"]]
+    def on_request(
+        self, item: Input, spec: str, record: Payment | OrderAction, now: int, batch: Batch
+    ) -> None:
+        """A payment or action: applied to its order, or held until the order exists (SPEC §3)."""
+        order_id = record["order_id"]
+        if order_id in self.orders:
+            self.apply(spec, record, batch)
+            return
+        entry: rules.Held = {
+            "spec": spec,
+            "record": record,
+            "held_at": now,
+            "source": (item.topic, item.partition, item.offset),
+            "value": base64.b64encode(item.value or b"").decode(),
+            # its headers (trace context among them): its dead letter keeps them for a re-drive
+            "headers": [[name, base64.b64encode(value).decode()] for name, value in _pairs(item)],
+        }
+        self.held[order_id] = rules.hold(self.held.get(order_id), entry)
+        self.holding[item.partition][order_id] = None
+
+    def apply(self, spec: str, record: Payment | OrderAction, batch: Batch) -> None:
+        """A payment or action for a known order; ``spec``, its topic's, says which of the two it is."""
+        order: Order = self.orders[record["order_id"]]
         now = now_ms()
+        request: RejectedRequest
         if spec == Topics.PAYMENTS.name:
-            outcome = rules.pay(order, record, now)
-            request, request_id = "PAYMENT", record["payment_id"]
+            payment = cast(Payment, record)
+            outcome = rules.pay(order, payment, now)
+            request, request_id = "PAYMENT", payment["payment_id"]
         else:
-            outcome = rules.act(order, record["action"], now)
-            request, request_id = record["action"], record.get("action_id") or f"{record['requested_at']}"
+            action = cast(OrderAction, record)
+            outcome = rules.act(order, action["action"], now)
+            request, request_id = action["action"], action.get("action_id") or f"{action['requested_at']}"
         self.save(outcome)
         if outcome.rejection is not None:
             order_id = record["order_id"]
@@ -189,7 +228,7 @@ class OrdersHandler:
             for seen in progress.values():
                 seen.forget_before(lowest)
 
-    async def expire(self, order_id: str, entries: list[dict[str, Any]], now: int, partition: int) -> None:
+    async def expire(self, order_id: str, entries: list[rules.Held], now: int, partition: int) -> None:
         """Dead-letter the held requests of an unknown order held longer than the hold time."""
         kept, expired = rules.split_expired(entries, now, self.wiring.hold_ms)
         for entry in expired:
@@ -207,7 +246,7 @@ class OrdersHandler:
                 self.held.pop(order_id, None)
                 del self.holding[partition][order_id]
 
-    def _progress(self, partition: int, check: str) -> rules.CheckProgress:
+    def _progress(self, partition: int, check: CheckKind) -> rules.CheckProgress:
         key = (partition, check)
         if key not in self.progress:
             self.progress[key] = rules.CheckProgress(started_ms=now_ms())

@@ -9,35 +9,69 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import NotRequired, TypedDict, Unpack, get_args
 
 from schemas.clock import EpochMillis
+from schemas.records import (
+    ActionKind,
+    CheckKind,
+    Order,
+    OrderAction,
+    OrderLine,
+    OrderPlaced,
+    OrderRejection,
+    OrderState,
+    OrderValidation,
+    Payment,
+    RejectedRequest,
+)
 
-Record = dict[str, Any]
-CHECKS = frozenset({"DETAILS", "INVENTORY", "FRAUD"})
-PAYABLE = frozenset({"CREATED", "VALIDATED", "PAID"})
-CANCELLABLE = frozenset({"CREATED", "VALIDATED", "PAID"})
+CHECKS: frozenset[CheckKind] = frozenset(get_args(CheckKind))
+PAYABLE: frozenset[OrderState] = frozenset({"CREATED", "VALIDATED", "PAID"})
+CANCELLABLE: frozenset[OrderState] = frozenset({"CREATED", "VALIDATED", "PAID"})
 VALIDATION_TIMEOUT = "VALIDATION_TIMEOUT"
+
+
+class Held(TypedDict):
+    """A payment or action that overtook its order (an entry of the ``held`` table's value)."""
+
+    spec: str  # the name of its topic's TopicSpec: which of the two it is
+    record: Payment | OrderAction
+    held_at: EpochMillis
+    source: tuple[str, int, int]  # topic, partition, offset (a JSON array in the table)
+    value: str  # its bytes, base64
+    # its headers as [name, base64 value] pairs; entries held before they were kept have none
+    headers: NotRequired[list[list[str]]]
+
+
+class _Changes(TypedDict, total=False):
+    """The fields of an ``Order`` that a transition changes (see :func:`_next`)."""
+
+    state: OrderState
+    reasons: list[str]
+    validated_at: EpochMillis
+    paid_cents: int
+    payment_ids: list[str]
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What applying one event decided: new order versions, and a refusal if there was one."""
 
-    versions: list[Record] = field(default_factory=list)
+    versions: list[Order] = field(default_factory=list)
     rejection: str | None = None
 
 
-def order_total(items: Sequence[Mapping[str, Any]]) -> int:
+def order_total(items: Sequence[OrderLine]) -> int:
     """Σ quantity × unit_price_cents, in minor units."""
     return sum(int(line["quantity"]) * int(line["unit_price_cents"]) for line in items)
 
 
-def place(existing: Mapping[str, Any] | None, placed: Mapping[str, Any], now: EpochMillis) -> Record | None:
+def place(existing: Order | None, placed: OrderPlaced, now: EpochMillis) -> Order | None:
     """The new order for ``placed``, or None when the order_id exists (the first one wins)."""
     if existing is not None:
         return None
-    items = [dict(line) for line in placed["items"]]
+    items = [line.copy() for line in placed["items"]]
     return {
         "order_id": placed["order_id"],
         "customer_id": placed["customer_id"],
@@ -55,12 +89,12 @@ def place(existing: Mapping[str, Any] | None, placed: Mapping[str, Any], now: Ep
     }
 
 
-def _next(order: Mapping[str, Any], now: EpochMillis, **changes: Any) -> Record:
+def _next(order: Order, now: EpochMillis, **changes: Unpack[_Changes]) -> Order:
     """The next version of ``order`` with ``changes``."""
     return {**order, **changes, "version": order["version"] + 1, "updated_at": now}
 
 
-def _validated(order: Record, now: EpochMillis) -> list[Record]:
+def _validated(order: Order, now: EpochMillis) -> list[Order]:
     """VALIDATED, then PAID in a record of its own if it is already paid in full."""
     validated = _next(order, now, state="VALIDATED", validated_at=now)
     if validated["paid_cents"] >= validated["total_cents"]:
@@ -68,7 +102,7 @@ def _validated(order: Record, now: EpochMillis) -> list[Record]:
     return [validated]
 
 
-def validate(order: Record, passed: set[str], validation: Mapping[str, Any], now: EpochMillis) -> Outcome:
+def validate(order: Order, passed: set[CheckKind], validation: OrderValidation, now: EpochMillis) -> Outcome:
     """Apply one check result; ``passed`` (checks passed so far) is updated in place.
 
     Counted per check, never per message; only a CREATED order changes its validation outcome.
@@ -116,11 +150,11 @@ class CheckProgress:
 def overdue(
     created_ms: EpochMillis,
     placed_at: EpochMillis,
-    missing: Iterable[str],
-    progress: Mapping[str, CheckProgress],
+    missing: Iterable[CheckKind],
+    progress: Mapping[CheckKind, CheckProgress],
     now: EpochMillis,
     timeout_ms: int,
-) -> list[str]:
+) -> list[CheckKind]:
     """The checks whose result for an order is lost rather than late (SPEC §3, updated).
 
     A missing check's clock runs from the order's creation, and starts again each time the check
@@ -137,27 +171,25 @@ def overdue(
     return late
 
 
-def time_out(order: Record, now: EpochMillis) -> Outcome:
+def time_out(order: Order, now: EpochMillis) -> Outcome:
     """FAILED with VALIDATION_TIMEOUT, if the order is still CREATED."""
     if order["state"] != "CREATED":
         return Outcome()
     return Outcome([_next(order, now, state="FAILED", reasons=[VALIDATION_TIMEOUT])])
 
 
-def hold(entries: Sequence[Record] | None, entry: Record) -> list[Record]:
+def hold(entries: Sequence[Held] | None, entry: Held) -> list[Held]:
     """``entries`` with a payment or action that overtook its order added (SPEC §3)."""
     return [*(entries or []), entry]
 
 
-def split_expired(
-    entries: Sequence[Record], now: EpochMillis, hold_ms: int
-) -> tuple[list[Record], list[Record]]:
+def split_expired(entries: Sequence[Held], now: EpochMillis, hold_ms: int) -> tuple[list[Held], list[Held]]:
     """(still held, held ``hold_ms`` or longer: for dead letters), each in arrival order."""
     kept = [e for e in entries if now - e["held_at"] < hold_ms]
     return kept, [e for e in entries if now - e["held_at"] >= hold_ms]
 
 
-def pay(order: Record, payment: Mapping[str, Any], now: EpochMillis) -> Outcome:
+def pay(order: Order, payment: Payment, now: EpochMillis) -> Outcome:
     """Count a payment once per payment_id; refuse other currencies and unpayable states."""
     if payment["payment_id"] in order["payment_ids"]:
         return Outcome()
@@ -176,7 +208,7 @@ def pay(order: Record, payment: Mapping[str, Any], now: EpochMillis) -> Outcome:
     return Outcome([paid])
 
 
-def act(order: Record, action: str, now: EpochMillis) -> Outcome:
+def act(order: Order, action: ActionKind, now: EpochMillis) -> Outcome:
     """CANCEL in CREATED, VALIDATED or PAID; SHIP only in PAID; anything else is refused."""
     if action == "CANCEL" and order["state"] in CANCELLABLE:
         return Outcome([_next(order, now, state="CANCELLED")])
@@ -186,13 +218,13 @@ def act(order: Record, action: str, now: EpochMillis) -> Outcome:
 
 
 def rejection(
-    order: Mapping[str, Any] | None,
+    order: Order | None,
     request_id: str,
     order_id: str,
-    request: str,
+    request: RejectedRequest,
     reason: str,
     now: EpochMillis,
-) -> Record:
+) -> OrderRejection:
     """The ``OrderRejection`` record of a refused payment or action."""
     return {
         "rejection_id": request_id,

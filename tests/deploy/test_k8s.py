@@ -178,8 +178,20 @@ def prod() -> list[Obj]:
     return render(OVERLAYS / "prod")
 
 
-def test_schema_rejects_a_kafka_topic_with_a_bad_field(prod: list[Obj]) -> None:
-    topic = copy.deepcopy(find(prod, "KafkaTopic", "orders")[0])
+@pytest.fixture
+def objects(prod: list[Obj]) -> list[Obj]:
+    """A copy of the prod overlay's objects, for one test to break."""
+    return copy.deepcopy(prod)
+
+
+def first_container(workload: Obj) -> Obj:
+    """The first container of a Deployment's or StatefulSet's pod template."""
+    container: Obj = workload["spec"]["template"]["spec"]["containers"][0]
+    return container
+
+
+def test_schema_rejects_a_kafka_topic_with_a_bad_field(objects: list[Obj]) -> None:
+    [topic] = find(objects, "KafkaTopic", "orders")
     topic["spec"]["partitions"] = "six"
     topic["spec"]["partitionz"] = 6
     assert schema_errors(topic) == [
@@ -188,24 +200,23 @@ def test_schema_rejects_a_kafka_topic_with_a_bad_field(prod: list[Obj]) -> None:
     ]
 
 
-def test_schema_rejects_a_node_pool_without_storage(prod: list[Obj]) -> None:
-    pool = copy.deepcopy(find(prod, "KafkaNodePool")[0])
+def test_schema_rejects_a_node_pool_without_storage(objects: list[Obj]) -> None:
+    pool = find(objects, "KafkaNodePool")[0]
     del pool["spec"]["storage"]
     assert schema_errors(pool) == ["KafkaNodePool/dual-role: spec: 'storage' is a required property"]
 
 
-def test_schema_rejects_a_misspelt_deployment_field(prod: list[Obj]) -> None:
-    deployment = copy.deepcopy(find(prod, "Deployment", "ingest-api")[0])
-    deployment["spec"]["template"]["spec"]["containers"][0]["livenesProbe"] = {}
+def test_schema_rejects_a_misspelt_deployment_field(objects: list[Obj]) -> None:
+    [deployment] = find(objects, "Deployment", "ingest-api")
+    first_container(deployment)["livenesProbe"] = {}
     [error] = schema_errors(deployment)
     assert error.startswith("Deployment/ingest-api: spec.template.spec.containers.0: ")
     assert "'livenesProbe' was unexpected" in error
 
 
-def test_review_rejects_a_container_without_limits_or_probes(prod: list[Obj]) -> None:
-    objects = copy.deepcopy(prod)
+def test_review_rejects_a_container_without_limits_or_probes(objects: list[Obj]) -> None:
     [deployment] = find(objects, "Deployment", "query-api")
-    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    container = first_container(deployment)
     del container["resources"]["limits"]
     del container["readinessProbe"]
     assert review(objects) == [
@@ -215,16 +226,13 @@ def test_review_rejects_a_container_without_limits_or_probes(prod: list[Obj]) ->
     ]
 
 
-def test_review_rejects_latest_mismatched_selectors_and_literal_secrets(prod: list[Obj]) -> None:
-    objects = copy.deepcopy(prod)
+def test_review_rejects_latest_mismatched_selectors_and_literal_secrets(objects: list[Obj]) -> None:
     [deployment] = find(objects, "Deployment", "schema-registry")
-    deployment["spec"]["template"]["spec"]["containers"][0]["image"] = "apicurio/apicurio-registry:latest"
+    first_container(deployment)["image"] = "apicurio/apicurio-registry:latest"
     [fraud] = find(objects, "StatefulSet", "fraud")
     fraud["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] = "frauds"
     [ingest] = find(objects, "Deployment", "ingest-api")
-    ingest["spec"]["template"]["spec"]["containers"][0]["env"].append(
-        {"name": "KAFKA_SASL_PASSWORD", "value": "hunter2"}
-    )
+    first_container(ingest)["env"].append({"name": "KAFKA_SASL_PASSWORD", "value": "hunter2"})
     assert review(objects) == [
         "Deployment/ingest-api container ingest-api: KAFKA_SASL_PASSWORD is a literal value, "
         "not a Secret reference",
@@ -234,8 +242,7 @@ def test_review_rejects_latest_mismatched_selectors_and_literal_secrets(prod: li
     ]
 
 
-def test_review_rejects_more_workers_than_partitions(prod: list[Obj]) -> None:
-    objects = copy.deepcopy(prod)
+def test_review_rejects_more_workers_than_partitions(objects: list[Obj]) -> None:
     [orders] = find(objects, "StatefulSet", "orders")
     orders["spec"]["replicas"] = 7
     [topic] = find(objects, "KafkaTopic", "payments")
@@ -248,8 +255,7 @@ def test_review_rejects_more_workers_than_partitions(prod: list[Obj]) -> None:
     ]
 
 
-def test_review_rejects_state_off_the_volume(prod: list[Obj]) -> None:
-    objects = copy.deepcopy(prod)
+def test_review_rejects_state_off_the_volume(objects: list[Obj]) -> None:
     [inventory] = find(objects, "StatefulSet", "inventory")
-    inventory["spec"]["template"]["spec"]["containers"][0]["volumeMounts"][1]["mountPath"] = "/data"
+    first_container(inventory)["volumeMounts"][1]["mountPath"] = "/data"
     assert review(objects) == ["StatefulSet/inventory: PROCESSOR_DATA_DIR is not on a volume claim template"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 import httpx
 from aiokafka.partitioner import DefaultPartitioner
@@ -31,20 +32,29 @@ def uid_on_partition_of(key: str) -> str:
             return candidate
 
 
+async def new_customers_order(
+    ingest: httpx.AsyncClient, sku: str, quantity: int = 1, unit_price_cents: int = 100
+) -> dict[str, Any]:
+    """The body of a new order for ``quantity`` of ``sku``, by a customer just registered."""
+    customer = uid("c")
+    r = await ingest.put(f"/v1/customers/{customer}", json={"name": "Ann", "email": "ann@example.com"})
+    assert r.status_code == 202
+    return {
+        "order_id": uid("o"),
+        "customer_id": customer,
+        "currency": "EUR",
+        "items": [{"sku": sku, "quantity": quantity, "unit_price_cents": unit_price_cents}],
+    }
+
+
 async def test_order_posted_is_served_as_created(
     system: System, ingest: httpx.AsyncClient, query: httpx.AsyncClient
 ) -> None:
-    customer, sku, order_id = uid("c"), uid("sku"), uid("o")
-    r = await ingest.put(f"/v1/customers/{customer}", json={"name": "Ann", "email": "ann@example.com"})
-    assert r.status_code == 202
+    sku = uid("sku")
+    order = await new_customers_order(ingest, sku, quantity=2, unit_price_cents=1250)
+    customer, order_id = order["customer_id"], order["order_id"]
     r = await ingest.put(f"/v1/inventory/{sku}", json={"on_hand": 10})
     assert r.status_code == 202
-    order = {
-        "order_id": order_id,
-        "customer_id": customer,
-        "currency": "EUR",
-        "items": [{"sku": sku, "quantity": 2, "unit_price_cents": 1250}],
-    }
     r = await ingest.post("/v1/orders", json=order)
     assert r.status_code == 202
     assert r.json() == {"order_id": order_id}
@@ -66,15 +76,9 @@ async def test_order_posted_is_served_as_created(
 
 async def test_reposted_order_id_keeps_the_first(ingest: httpx.AsyncClient, query: httpx.AsyncClient) -> None:
     # An unknown sku fails the order, so both it and the marker reach a final state to wait for.
-    customer, sku, order_id = uid("c"), uid("sku"), uid("o")
-    r = await ingest.put(f"/v1/customers/{customer}", json={"name": "Ann", "email": "ann@example.com"})
-    assert r.status_code == 202
-    first = {
-        "order_id": order_id,
-        "customer_id": customer,
-        "currency": "EUR",
-        "items": [{"sku": sku, "quantity": 1, "unit_price_cents": 100}],
-    }
+    sku = uid("sku")
+    first = await new_customers_order(ingest, sku)
+    order_id = first["order_id"]
     second = {**first, "currency": "USD", "items": [{"sku": "b", "quantity": 5, "unit_price_cents": 7}]}
     assert (await ingest.post("/v1/orders", json=first)).status_code == 202
     assert (await ingest.post("/v1/orders", json=second)).status_code == 202
@@ -101,15 +105,9 @@ async def test_long_poll_times_out_with_current_view(
     ingest: httpx.AsyncClient, query: httpx.AsyncClient
 ) -> None:
     # An unknown sku fails the order: FAILED is final, so the view cannot move while we wait.
-    customer, sku, order_id = uid("c"), uid("sku"), uid("o")
-    r = await ingest.put(f"/v1/customers/{customer}", json={"name": "Ann", "email": "ann@example.com"})
-    assert r.status_code == 202
-    order = {
-        "order_id": order_id,
-        "customer_id": customer,
-        "currency": "EUR",
-        "items": [{"sku": sku, "quantity": 1, "unit_price_cents": 100}],
-    }
+    sku = uid("sku")
+    order = await new_customers_order(ingest, sku)
+    order_id = order["order_id"]
     assert (await ingest.post("/v1/orders", json=order)).status_code == 202
     r = await query.get(f"/v1/orders/{order_id}", params={"wait_for": "FAILED", "timeout_ms": 30000})
     assert r.json()["state"] == "FAILED"

@@ -17,6 +17,7 @@ import psutil
 import pytest
 
 from tests.helpers.kafka import read_records
+from tests.helpers.orders import one_line_order
 from tests.helpers.processes import alive, free_port, own_topics, service, start
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -42,16 +43,6 @@ def port_is_free(port: int) -> bool:
         return True
 
 
-def order(order_id: str) -> dict[str, object]:
-    """A one-line order."""
-    return {
-        "order_id": order_id,
-        "customer_id": "c-1",
-        "currency": "EUR",
-        "items": [{"sku": "s-1", "quantity": 1, "unit_price_cents": 100}],
-    }
-
-
 def test_ingest_workers_publish_with_acks_and_die_with_their_parent(kafka: str, schema_registry: str) -> None:
     settings, env = own_topics("workers", kafka, schema_registry)
     ingest = start(
@@ -64,7 +55,7 @@ def test_ingest_workers_publish_with_acks_and_die_with_their_parent(kafka: str, 
         order_ids = [f"w-{uuid.uuid4().hex[:8]}-{i}" for i in range(40)]
         for order_id in order_ids:  # a new connection each: any worker may take it
             with httpx.Client(base_url=ingest.url, timeout=30) as client:
-                r = client.post("/v1/orders", json=order(order_id))
+                r = client.post("/v1/orders", json=one_line_order(order_id))
             assert (r.status_code, r.json()) == (202, {"order_id": order_id})
         topic = f"{settings.topic_prefix}order-requests"
         records = asyncio.run(read_records(settings.servers, [topic], len(order_ids)))

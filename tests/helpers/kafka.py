@@ -1,26 +1,76 @@
-"""Reading what services wrote to Kafka, for tests that check records on the wire."""
+"""Writing to Kafka and reading what services wrote there, for tests that check records on the wire."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, NamedTuple
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from infra.settings import KafkaSettings
 from infra.topics import partitions_of
 from schemas.serdes import Serdes
 from schemas.settings import RegistrySettings
-from schemas.topics import Topics
+from schemas.topics import Topics, TopicSpec
 
 Stock = tuple[int, int]  # on_hand, reserved
 
 
+@asynccontextmanager
+async def producing(servers: Sequence[str]) -> AsyncIterator[AIOKafkaProducer]:
+    """A started producer with acks=all: ``send_and_wait`` returns once every replica has the record."""
+    producer = AIOKafkaProducer(bootstrap_servers=list(servers), acks="all")
+    await producer.start()
+    try:
+        yield producer
+    finally:
+        await producer.stop()
+
+
+class Clients(NamedTuple):
+    """What a test needs to write to a service's inputs and read one of its outputs."""
+
+    producer: AIOKafkaProducer
+    consumer: AIOKafkaConsumer
+    serdes: Serdes
+
+
+@asynccontextmanager
+async def clients(
+    kafka: KafkaSettings, registry: RegistrySettings, reading: TopicSpec
+) -> AsyncIterator[Clients]:
+    """A durable producer, a group-less consumer of ``reading`` from its start, the serdes; closed after."""
+    producer = AIOKafkaProducer(**kafka.producer_options())
+    consumer = AIOKafkaConsumer(
+        reading.full_name(kafka.topic_prefix),
+        **kafka.client_options(),
+        auto_offset_reset="earliest",
+        group_id=None,
+    )
+    await producer.start()
+    await consumer.start()
+    serdes = Serdes(kafka, registry)
+    try:
+        yield Clients(producer, consumer, serdes)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+        serdes.close()
+
+
 async def read_records(
-    servers: Sequence[str], topics: Sequence[str], count: int, timeout_s: float = 30
+    servers: Sequence[str],
+    topics: Sequence[str],
+    count: int,
+    timeout_s: float = 30,
+    where: Callable[[Any], bool] = lambda record: True,
 ) -> list[Any]:
-    """The first ``count`` records found on ``topics`` from the beginning (fails after ``timeout_s``)."""
+    """The first ``count`` records found on ``topics`` from the beginning that are ``where`` (all by default).
+
+    Fails after ``timeout_s``. Each fetch is kept whole, so what comes with the ``count``-th is there too.
+    """
     consumer = AIOKafkaConsumer(
         *topics, bootstrap_servers=list(servers), auto_offset_reset="earliest", group_id=None
     )
@@ -30,7 +80,7 @@ async def read_records(
         async with asyncio.timeout(timeout_s):
             while len(found) < count:
                 for messages in (await consumer.getmany(timeout_ms=500)).values():
-                    found.extend(messages)
+                    found.extend(m for m in messages if where(m))
     finally:
         await consumer.stop()
     return found

@@ -8,16 +8,18 @@ from typing import Any
 
 from aiokafka import ConsumerRecord
 
+from consumers.query_api import unreadable
 from consumers.query_api.projections.base import Headers
-from infra.metrics import UNREADABLE
 from schemas.dead_letters import DeadLetter, NotADeadLetter
 from schemas.records import DeadLetterRedrive
 from schemas.topics import Topics
 
 log = logging.getLogger(__name__)
-SERVICE = "query-api"
 #: (timestamp ms, partition, offset): the order dead letters are listed in, newest last
 Position = tuple[int, int, int]
+#: a dead letter as ``DeadLetter.view`` shows it: schemas/dead_letters.py builds it untyped, and
+#: ``models.DeadLetterOut`` states its fields
+DeadLetterView = dict[str, Any]
 
 
 class DeadLetterViews:
@@ -46,16 +48,7 @@ class DeadLetterViews:
                 record.partition, record.offset, record.timestamp, record.key, record.value, record.headers
             )
         except NotADeadLetter as exc:
-            UNREADABLE.labels(SERVICE, record.topic).inc()
-            log.warning(
-                "not a dead letter",
-                extra={
-                    "topic": record.topic,
-                    "partition": record.partition,
-                    "offset": record.offset,
-                    "error": str(exc),
-                },
-            )
+            unreadable.skip(log, "not a dead letter", record, exc)
             return
         position = (letter.timestamp_ms, letter.partition, letter.offset)
         if position in self._letters:
@@ -67,7 +60,7 @@ class DeadLetterViews:
 
     def page(
         self, service: str | None, topic: str | None, kind: str | None, limit: int, before: Position | None
-    ) -> tuple[list[dict[str, Any]], Position | None]:
+    ) -> tuple[list[DeadLetterView], Position | None]:
         """Up to ``limit`` matching dead letters, newest first, older than ``before`` if given.
 
         Returns their views (``DeadLetter.view``) and the position to continue from (None at the end).
@@ -87,7 +80,7 @@ class DeadLetterViews:
                 chosen.append(letter)
         return self._views(chosen), None
 
-    def _views(self, letters: list[DeadLetter]) -> list[dict[str, Any]]:
+    def _views(self, letters: list[DeadLetter]) -> list[DeadLetterView]:
         return [d.view(self.prefix, self.redrives.get(d.id)) for d in letters]
 
 
@@ -99,7 +92,6 @@ class RedriveViews:
     def __init__(self, letters: DeadLetterViews) -> None:
         self._letters = letters
 
-    def apply(self, key: str | None, record: dict[str, Any], headers: Headers = ()) -> None:
+    def apply(self, key: str | None, record: DeadLetterRedrive, headers: Headers = ()) -> None:
         """Remember the re-drive of ``record["dead_letter_id"]`` (the last one, were there several)."""
-        redrive: DeadLetterRedrive = record  # type: ignore[assignment]  # the topic's record
-        self._letters.redrives[redrive["dead_letter_id"]] = redrive
+        self._letters.redrives[record["dead_letter_id"]] = record

@@ -5,31 +5,60 @@ from __future__ import annotations
 import asyncio
 import bisect
 from collections.abc import Callable, Collection, MutableMapping
-from typing import Any
+from typing import TypedDict
 
 from consumers.query_api.projections.base import Headers
 from schemas.clock import iso
+from schemas.records import Order, OrderLine, OrderState
 from schemas.topics import Topics
 from schemas.trace_context import trace_id
 
-View = dict[str, Any]
-
-
-TIMESTAMPS = ("placed_at", "updated_at", "validated_at")
 #: how many of the most recent failures the read model keeps indexed (the dashboard shows fewer)
 FAILURES_KEPT = 100
 
 
-def to_view(order: dict[str, Any], trace_id: str | None = None) -> View:
-    """The order as the HTTP API shows it: every field, timestamps as ISO-8601 strings, and the
+class OrderView(TypedDict):
+    """An order as the HTTP API shows it: every ``Order`` field, timestamps as ISO-8601 strings, and the
     trace id its version's record carried (SPEC §5 trace context; None when it carried none).
+
+    Made once per version, when the record is applied: reads and the live stream send it as it is.
     """
-    view = dict(order)
-    for field in TIMESTAMPS:
-        if view.get(field) is not None:
-            view[field] = iso(view[field])
-    view["trace_id"] = trace_id
-    return view
+
+    order_id: str
+    customer_id: str
+    currency: str
+    items: list[OrderLine]
+    total_cents: int
+    paid_cents: int
+    state: OrderState
+    reasons: list[str]
+    version: int
+    placed_at: str
+    updated_at: str
+    validated_at: str | None
+    payment_ids: list[str]
+    trace_id: str | None
+
+
+def to_view(order: Order, trace_id: str | None = None) -> OrderView:
+    """The view of one version of an order (a record read has every field: the reader fills defaults)."""
+    validated_at = order.get("validated_at")
+    return {
+        "order_id": order["order_id"],
+        "customer_id": order["customer_id"],
+        "currency": order["currency"],
+        "items": order["items"],
+        "total_cents": order["total_cents"],
+        "paid_cents": order["paid_cents"],
+        "state": order["state"],
+        "reasons": order["reasons"],
+        "version": order["version"],
+        "placed_at": iso(order["placed_at"]),
+        "updated_at": iso(order["updated_at"]),
+        "validated_at": None if validated_at is None else iso(validated_at),
+        "payment_ids": order["payment_ids"],
+        "trace_id": trace_id,
+    }
 
 
 class OrderViews:
@@ -38,10 +67,12 @@ class OrderViews:
     topic = Topics.ORDERS
 
     def __init__(
-        self, on_change: Callable[[View], None] | None = None, store: MutableMapping[str, View] | None = None
+        self,
+        on_change: Callable[[OrderView], None] | None = None,
+        store: MutableMapping[str, OrderView] | None = None,
     ) -> None:
         self._on_change = on_change
-        self._views: MutableMapping[str, View] = {} if store is None else store
+        self._views: MutableMapping[str, OrderView] = {} if store is None else store
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
         self._validated_per_minute: dict[int, int] = {}
         # validated orders' total_cents per (minute of placed_at, currency): revenue with its currency
@@ -52,19 +83,17 @@ class OrderViews:
     def __len__(self) -> int:
         return len(self._views)
 
-    def get(self, order_id: str) -> View | None:
+    def get(self, order_id: str) -> OrderView | None:
         """The latest view of ``order_id``, if known."""
         return self._views.get(order_id)
 
-    def apply(self, key: str | None, record: dict[str, Any], headers: Headers = ()) -> None:
+    def apply(self, key: str | None, record: Order, headers: Headers = ()) -> None:
         """Keep ``record`` if it is newer than what we have, and wake the order's waiters."""
         order_id = record["order_id"]
         current = self._views.get(order_id)
         if current is not None and current["version"] >= record["version"]:
             return
-        if record.get("validated_at") is not None and (
-            current is None or current.get("validated_at") is None
-        ):
+        if record.get("validated_at") is not None and (current is None or current["validated_at"] is None):
             minute = record["placed_at"] - record["placed_at"] % 60_000
             self._validated_per_minute[minute] = self._validated_per_minute.get(minute, 0) + 1
             slot = (minute, record["currency"])
@@ -84,7 +113,7 @@ class OrderViews:
 
     def customer_page(
         self, customer_id: str, limit: int, after: tuple[int, str] | None
-    ) -> tuple[list[View], tuple[int, str] | None]:
+    ) -> tuple[list[OrderView], tuple[int, str] | None]:
         """Up to ``limit`` of the customer's orders, newest first, older than ``after`` if given.
 
         Returns the page and the position to continue from (None when there is no more).
@@ -107,7 +136,7 @@ class OrderViews:
                 totals[currency] = totals.get(currency, 0) + cents
         return dict(sorted(totals.items()))
 
-    def latest_failures(self, limit: int) -> list[View]:
+    def latest_failures(self, limit: int) -> list[OrderView]:
         """Up to ``limit`` FAILED orders, the most recently failed first (FAILED is final)."""
         chosen = self._failures[max(0, len(self._failures) - limit) :][::-1]
         return [self._views[order_id] for _, order_id in chosen]
@@ -118,7 +147,7 @@ class OrderViews:
         if len(self._failures) > FAILURES_KEPT:
             del self._failures[0]
 
-    async def wait_for(self, order_id: str, states: Collection[str], timeout_s: float) -> View | None:
+    async def wait_for(self, order_id: str, states: Collection[str], timeout_s: float) -> OrderView | None:
         """The view once its state is in ``states``, or whatever is known when the time runs out.
 
         Checking and registering happen with no await between them, so an update cannot slip

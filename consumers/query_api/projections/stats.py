@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from typing import get_args
 
 from consumers.query_api.projections.base import Headers
-from schemas.records import OrderState
+from schemas.records import OrderState, SalesWindow, StateCount
 from schemas.topics import Topics
 
 STATES: tuple[OrderState, ...] = get_args(OrderState)  # as the Order schema lists them
@@ -23,7 +23,7 @@ class StateCounts:
         """Count per state, every state present."""
         return dict(self._counts)
 
-    def apply(self, key: str | None, record: dict[str, Any], headers: Headers = ()) -> None:
+    def apply(self, key: str | None, record: StateCount, headers: Headers = ()) -> None:
         """The latest count of a state replaces the previous one (the topic is compacted state)."""
         self._counts[record["state"]] = int(record["count"])
 
@@ -34,14 +34,14 @@ class SalesWindows:
     topic = Topics.SALES_PER_MINUTE
 
     def __init__(self) -> None:
-        self._windows: dict[tuple[str, int], dict[str, Any]] = {}
+        self._windows: dict[tuple[str, int], SalesWindow] = {}
 
-    def since(self, start: int) -> list[dict[str, Any]]:
+    def since(self, start: int) -> list[SalesWindow]:
         """Every sku window starting at or after ``start`` (epoch millis), oldest first."""
         chosen = [w for (_, begin), w in self._windows.items() if begin >= start]
         return sorted(chosen, key=lambda w: (w["window_start"], w["sku"]))
 
-    def apply(self, key: str | None, record: dict[str, Any], headers: Headers = ()) -> None:
+    def apply(self, key: str | None, record: SalesWindow, headers: Headers = ()) -> None:
         """Keep the fullest record of the window (updates only ever add orders)."""
         slot = (record["sku"], int(record["window_start"]))
         current = self._windows.get(slot)

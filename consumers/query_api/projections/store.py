@@ -7,15 +7,18 @@ when query-api starts; it trades some latency for memory that does not grow with
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import orjson
 from rocksdict import Rdict
 
+#: a view: a JSON object of a shape its read model names (a TypedDict)
+ViewT = TypeVar("ViewT", bound=Mapping[str, object])
 
-class DiskViews(MutableMapping[str, dict[str, Any]]):
+
+class DiskViews(MutableMapping[str, ViewT]):
     """A str → JSON-object mapping in a RocksDB folder (emptied when opened)."""
 
     def __init__(self, folder: Path) -> None:
@@ -24,14 +27,14 @@ class DiskViews(MutableMapping[str, dict[str, Any]]):
         self._db = Rdict(str(folder))
         self._count = 0
 
-    def __getitem__(self, key: str) -> dict[str, Any]:
+    def __getitem__(self, key: str) -> ViewT:
         raw = self._db.get(key.encode())
         if raw is None:
             raise KeyError(key)
-        value: dict[str, Any] = orjson.loads(raw)
+        value: ViewT = orjson.loads(raw)  # what __setitem__ wrote
         return value
 
-    def __setitem__(self, key: str, value: dict[str, Any]) -> None:
+    def __setitem__(self, key: str, value: ViewT) -> None:
         if key.encode() not in self._db:
             self._count += 1
         self._db[key.encode()] = orjson.dumps(value)
@@ -53,7 +56,7 @@ class DiskViews(MutableMapping[str, dict[str, Any]]):
         self._db.close()
 
 
-def open_views(kind: str, folder: Path) -> MutableMapping[str, dict[str, Any]]:
+def open_views(kind: str, folder: Path) -> MutableMapping[str, ViewT]:
     """A store of views: ``memory`` (a dict) or ``rocksdb`` (in ``folder``)."""
     if kind == "rocksdb":
         return DiskViews(folder)

@@ -10,17 +10,20 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from consumers.query_api import deps
 from consumers.query_api.models import CustomerOrdersOut, CustomerOut, NotificationsOut
 from infra.http import PathId, not_found
+from schemas.records import Customer
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
+
+
+def known_customer(request: Request, customer_id: str) -> Customer:
+    """The customer as last set; 404 if unknown (so are its orders and notifications)."""
+    return deps.known(deps.customers(request).get(customer_id), f"customer {customer_id}")
 
 
 @router.get("/{customer_id}", responses=not_found("customer"))
 async def get_customer(customer_id: PathId, request: Request) -> CustomerOut:
     """The customer as last set."""
-    view = deps.customers(request).get(customer_id)
-    if view is None:
-        raise HTTPException(status_code=404, detail=f"customer {customer_id} not found")
-    return CustomerOut.model_validate(view)
+    return CustomerOut(**known_customer(request, customer_id))
 
 
 @router.get("/{customer_id}/notifications", responses=not_found("customer"))
@@ -30,8 +33,7 @@ async def get_notifications(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> NotificationsOut:
     """The customer's notifications, newest first."""
-    if deps.customers(request).get(customer_id) is None:
-        raise HTTPException(status_code=404, detail=f"customer {customer_id} not found")
+    known_customer(request, customer_id)
     newest = deps.notifications(request).newest(customer_id, limit)
     return NotificationsOut.model_validate({"notifications": newest})
 
@@ -61,8 +63,7 @@ async def get_customer_orders(
 ) -> CustomerOrdersOut:
     """The customer's orders, newest first; pass ``next_cursor`` back as ``cursor`` for the next page."""
     after = decode_cursor(cursor) if cursor else None
-    if deps.customers(request).get(customer_id) is None:
-        raise HTTPException(status_code=404, detail=f"customer {customer_id} not found")
+    known_customer(request, customer_id)
     page, position = deps.orders(request).customer_page(customer_id, limit, after)
     next_cursor = encode_cursor(position) if position else None
     return CustomerOrdersOut.model_validate({"orders": page, "next_cursor": next_cursor})

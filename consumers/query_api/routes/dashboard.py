@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from consumers.query_api import deps
-from consumers.query_api.lag import LagUnavailableError
+from consumers.query_api.lag import LagUnavailableError, Snapshot
+from consumers.query_api.models import LatestFailuresOut
 
 log = logging.getLogger(__name__)
 DASHBOARD = Path(__file__).resolve().parents[1] / "dashboard"
@@ -34,13 +35,13 @@ async def dashboard() -> FileResponse:
 @router.get("/dashboard/failures")
 async def latest_failures(
     request: Request, limit: Annotated[int, Query(ge=1, le=100)] = 15
-) -> dict[str, list[dict[str, Any]]]:
+) -> LatestFailuresOut:
     """The most recently failed orders (order views), newest first: the dashboard's list on load."""
-    return {"orders": deps.orders(request).latest_failures(limit)}
+    return LatestFailuresOut.model_validate({"orders": deps.orders(request).latest_failures(limit)})
 
 
 @router.get("/dashboard/lag", responses={503: {"description": "Kafka did not answer"}})
-async def consumer_lag(request: Request) -> dict[str, Any]:
+async def consumer_lag(request: Request) -> Snapshot:
     """Each processor's consumer lag (end minus committed offsets), read from Kafka every few seconds.
 
     ``{group: {processor, lag, partitions: [{topic, partition, committed, end, lag}]}}``; ``lag`` is

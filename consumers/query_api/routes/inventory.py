@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 
 from consumers.query_api import deps
 from consumers.query_api.models import InventoryOut
@@ -14,7 +14,4 @@ router = APIRouter(prefix="/v1/inventory", tags=["inventory"])
 @router.get("/{sku}", responses=not_found("sku"))
 async def get_inventory(sku: PathId, request: Request) -> InventoryOut:
     """On hand, reserved and available units of a sku."""
-    view = deps.inventory(request).get(sku)
-    if view is None:
-        raise HTTPException(status_code=404, detail=f"sku {sku} not found")
-    return InventoryOut.model_validate(view)
+    return InventoryOut.model_validate(deps.known(deps.inventory(request).get(sku), f"sku {sku}"))

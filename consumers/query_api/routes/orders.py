@@ -46,6 +46,4 @@ async def get_order(
         states = parse_states(wait_for)
         wait_ms = deps.settings(request).default_timeout_ms if timeout_ms is None else timeout_ms
         view = await deps.orders(request).wait_for(order_id, states, wait_ms / 1000)
-    if view is None:
-        raise HTTPException(status_code=404, detail=f"order {order_id} not found")
-    return Response(orjson.dumps(view), media_type="application/json")
+    return Response(orjson.dumps(deps.known(view, f"order {order_id}")), media_type="application/json")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Query, Request
@@ -26,7 +26,7 @@ async def stream(
     hub, counts = deps.broadcaster(request), deps.state_counts(request)
     sales, orders = deps.sales(request), deps.orders(request)
 
-    async def events() -> AsyncIterator[dict[str, Any]]:
+    async def events() -> AsyncIterator[dict[str, str]]:  # the fields of one Server-Sent Event
         with hub.subscribe() as queue:
             loop = asyncio.get_running_loop()
             next_stats = loop.time()

@@ -21,9 +21,7 @@ router = APIRouter(prefix="/v1/orders", tags=["orders"])
 async def place_order(body: OrderIn, request: Request, response: Response) -> OrderAccepted:
     """Place an order; ``Location`` points at its view in query-api."""
     record = events.order_placed(body, events.now())
-    await deps.publisher(request).publish(
-        Topics.ORDER_REQUESTS, record["order_id"], record, deps.trace_headers(request)
-    )
+    await deps.publish(request, Topics.ORDER_REQUESTS, record["order_id"], record)
     query_base_url = str(deps.settings(request).query_base_url).rstrip("/")
     response.headers["Location"] = f"{query_base_url}/v1/orders/{record['order_id']}"
     return OrderAccepted(order_id=record["order_id"])
@@ -43,9 +41,7 @@ async def place_orders(body: OrdersBatchIn, request: Request) -> OrdersAccepted:
 @router.post("/{order_id}/payments", status_code=status.HTTP_202_ACCEPTED)
 async def pay(order_id: PathId, body: PaymentIn, request: Request) -> Accepted:
     """Record a payment; a payment_id counts once per order, so retries are safe."""
-    await deps.publisher(request).publish(
-        Topics.PAYMENTS, order_id, events.payment(order_id, body), deps.trace_headers(request)
-    )
+    await deps.publish(request, Topics.PAYMENTS, order_id, events.payment(order_id, body))
     return Accepted()
 
 
@@ -53,8 +49,7 @@ async def pay(order_id: PathId, body: PaymentIn, request: Request) -> Accepted:
 async def cancel(order_id: PathId, request: Request) -> Accepted:
     """Ask to cancel an order: it is cancelled if it is CREATED, VALIDATED or PAID when the orders
     processor reads the request, else refused with an ACTION_REJECTED notification (SPEC §3)."""
-    action = events.order_action(order_id, "CANCEL")
-    await deps.publisher(request).publish(Topics.ORDER_ACTIONS, order_id, action, deps.trace_headers(request))
+    await deps.publish(request, Topics.ORDER_ACTIONS, order_id, events.order_action(order_id, "CANCEL"))
     return Accepted()
 
 
@@ -62,6 +57,5 @@ async def cancel(order_id: PathId, request: Request) -> Accepted:
 async def ship(order_id: PathId, request: Request) -> Accepted:
     """Ask to ship an order: only a PAID order ships; any other is refused with an ACTION_REJECTED
     notification (SPEC §3)."""
-    action = events.order_action(order_id, "SHIP")
-    await deps.publisher(request).publish(Topics.ORDER_ACTIONS, order_id, action, deps.trace_headers(request))
+    await deps.publish(request, Topics.ORDER_ACTIONS, order_id, events.order_action(order_id, "SHIP"))
     return Accepted()

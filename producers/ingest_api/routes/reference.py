@@ -13,16 +13,12 @@ router = APIRouter(prefix="/v1", tags=["reference data"])
 @router.put("/customers/{customer_id}", status_code=status.HTTP_202_ACCEPTED)
 async def put_customer(customer_id: PathId, body: CustomerIn, request: Request) -> Accepted:
     """Set a customer (replacing any earlier version); 202 once the event is durably in Kafka."""
-    await deps.publisher(request).publish(
-        Topics.CUSTOMERS, customer_id, events.customer(customer_id, body), deps.trace_headers(request)
-    )
+    await deps.publish(request, Topics.CUSTOMERS, customer_id, events.customer(customer_id, body))
     return Accepted()
 
 
 @router.put("/inventory/{sku}", status_code=status.HTTP_202_ACCEPTED)
 async def put_inventory(sku: PathId, body: InventoryIn, request: Request) -> Accepted:
     """Set the stock on hand of a sku; reservations are left as they are."""
-    await deps.publisher(request).publish(
-        Topics.INVENTORY_LEVELS, sku, events.inventory_level(sku, body), deps.trace_headers(request)
-    )
+    await deps.publish(request, Topics.INVENTORY_LEVELS, sku, events.inventory_level(sku, body))
     return Accepted()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Iterable
 
 import pytest
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from infra.settings import KafkaSettings
 from infra.topics import ensure_topics
+from schemas.serdes import Serdes
+from schemas.settings import RegistrySettings
 from schemas.topics import Topics
 
 
@@ -24,3 +28,37 @@ async def counts_topic(kafka_settings: KafkaSettings) -> AsyncIterator[str]:
         await admin.delete_topics([name])
     finally:
         await admin.close()
+
+
+class Counts:
+    """Writes ``OrderCount`` records of state CREATED to this test's order-counts topic, partition 0."""
+
+    def __init__(self, serdes: Serdes, producer: AIOKafkaProducer, topic: str) -> None:
+        self.serdes = serdes
+        self.producer = producer
+        self.topic = topic
+
+    def value(self, count: int) -> bytes:
+        """The encoded record of ``count`` orders CREATED."""
+        return self.serdes(Topics.ORDER_COUNTS).encode({"state": "CREATED", "count": count})
+
+    async def send(self, counts: Iterable[int]) -> None:
+        """Each of ``counts`` in turn, each acknowledged (acks=all) before the next."""
+        for count in counts:
+            await self.producer.send_and_wait(self.topic, self.value(count), key=b"CREATED", partition=0)
+
+
+@pytest.fixture
+async def counts(
+    kafka_settings: KafkaSettings, registry_settings: RegistrySettings, counts_topic: str
+) -> AsyncIterator[Counts]:
+    """A started :class:`Counts` (its schema registered) on ``counts_topic``; stopped and closed after."""
+    serdes = Serdes(kafka_settings, registry_settings)
+    await asyncio.to_thread(serdes(Topics.ORDER_COUNTS).prepare)
+    producer = AIOKafkaProducer(**kafka_settings.client_options(), acks="all")
+    await producer.start()
+    try:
+        yield Counts(serdes, producer, counts_topic)
+    finally:
+        await producer.stop()
+        serdes.close()

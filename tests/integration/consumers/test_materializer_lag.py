@@ -13,15 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 
 from consumers.query_api.materializer import SERVICE, Materializer
 from consumers.query_api.supervisor import Supervisor
 from infra.settings import KafkaSettings
-from schemas.serdes import Serdes
-from schemas.settings import RegistrySettings
 from schemas.topics import Topics
+from tests.integration.consumers.conftest import Counts
 
 POISON = 4  # the count the projection always fails on
 
@@ -57,35 +55,24 @@ def lag(topic: str, partition: int) -> float | None:
     return REGISTRY.get_sample_value("shopstream_consumer_lag_records", labels)
 
 
-async def test_lag_stays_current_after_catching_up(
-    kafka_settings: KafkaSettings, registry_settings: RegistrySettings, counts_topic: str
-) -> None:
-    serdes = Serdes(kafka_settings, registry_settings)
-    serde = serdes(Topics.ORDER_COUNTS)
-    await asyncio.to_thread(serde.prepare)
+async def test_lag_stays_current_after_catching_up(kafka_settings: KafkaSettings, counts: Counts) -> None:
     projection = FailsAt()
-    materializer = Materializer(kafka_settings, serdes, [projection])
+    materializer = Materializer(kafka_settings, counts.serdes, [projection])
     supervisor = Supervisor("materializer", materializer.run, first_s=0.05, cap_s=0.2)
-    producer = AIOKafkaProducer(**kafka_settings.client_options(), acks="all")
-    await producer.start()
     try:
-        for n in (1, 2, 3):
-            value = serde.encode({"state": "CREATED", "count": n})
-            await producer.send_and_wait(counts_topic, value, key=b"CREATED", partition=0)
+        await counts.send((1, 2, 3))
         supervisor.start()
         await asyncio.wait_for(projection.three.wait(), timeout=30)
         await until(lambda: materializer.caught_up)
         partitions = range(kafka_settings.partitions)
-        assert [lag(counts_topic, p) for p in partitions] == [0.0] * len(partitions)
+        assert [lag(counts.topic, p) for p in partitions] == [0.0] * len(partitions)
 
-        batch = producer.create_batch()
+        batch = counts.producer.create_batch()
         for n in (POISON, 5, 6):
-            batch.append(key=b"CREATED", value=serde.encode({"state": "CREATED", "count": n}), timestamp=None)
-        await (await producer.send_batch(batch, counts_topic, partition=0))
-        await until(lambda: bool(lag(counts_topic, 0)))  # the batch was fetched (it fails to apply)
-        assert [lag(counts_topic, p) for p in partitions] == [3.0] + [0.0] * (len(partitions) - 1)
+            batch.append(key=b"CREATED", value=counts.value(n), timestamp=None)
+        await (await counts.producer.send_batch(batch, counts.topic, partition=0))
+        await until(lambda: bool(lag(counts.topic, 0)))  # the batch was fetched (it fails to apply)
+        assert [lag(counts.topic, p) for p in partitions] == [3.0] + [0.0] * (len(partitions) - 1)
         assert projection.applied == [1, 2, 3]
     finally:
         await supervisor.stop()
-        await producer.stop()
-        serdes.close()

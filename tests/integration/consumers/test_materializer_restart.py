@@ -10,15 +10,12 @@ import asyncio
 from collections import defaultdict
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
-
 from consumers.query_api.materializer import Materializer
 from consumers.query_api.projections.base import Headers
 from consumers.query_api.supervisor import Supervisor
 from infra.settings import KafkaSettings
-from schemas.serdes import Serdes
-from schemas.settings import RegistrySettings
 from schemas.topics import Topics
+from tests.integration.consumers.conftest import Counts
 
 
 class FailsOnceAt:
@@ -41,34 +38,21 @@ class FailsOnceAt:
 
 
 async def test_failed_run_goes_on_from_where_it_stopped(
-    kafka_settings: KafkaSettings, registry_settings: RegistrySettings, counts_topic: str
+    kafka_settings: KafkaSettings, counts: Counts
 ) -> None:
-    serdes = Serdes(kafka_settings, registry_settings)
-    serde = serdes(Topics.ORDER_COUNTS)
-    await asyncio.to_thread(serde.prepare)
     projection = FailsOnceAt(fail_at=5)
-    materializer = Materializer(kafka_settings, serdes, [projection])
+    materializer = Materializer(kafka_settings, counts.serdes, [projection])
     supervisor = Supervisor("materializer", materializer.run)
-    producer = AIOKafkaProducer(**kafka_settings.client_options(), acks="all")
-    await producer.start()
     try:
-
-        async def send(counts: range) -> None:
-            for n in counts:
-                value = serde.encode({"state": "CREATED", "count": n})
-                await producer.send_and_wait(counts_topic, value, key=b"CREATED", partition=0)
-
-        await send(range(1, 4))
+        await counts.send(range(1, 4))
         supervisor.start()
         await asyncio.wait_for(projection.seen[3].wait(), timeout=30)
         assert projection.applied == [1, 2, 3]
 
-        await send(range(4, 7))
+        await counts.send(range(4, 7))
         await asyncio.wait_for(projection.seen[6].wait(), timeout=30)
         # 4 is applied again when it came in the same batch as 5; 1..3 never are
         assert projection.applied in ([1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 4, 5, 6])
         assert (supervisor.restarts, supervisor.failure) == (1, None)
     finally:
         await supervisor.stop()
-        await producer.stop()
-        serdes.close()

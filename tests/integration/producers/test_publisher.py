@@ -19,6 +19,7 @@ from infra.settings import KafkaSettings
 from infra.topics import ensure_topics
 from producers.ingest_api.publisher import EventPublisher
 from schemas.partitions import partition_of
+from schemas.records import OrderLine, OrderPlaced
 from schemas.serdes import Serdes
 from schemas.settings import RegistrySettings
 from schemas.topics import Topics
@@ -27,9 +28,9 @@ from tests.helpers.kafka import read_records
 PARTITIONS = 6
 
 
-def order(order_id: str, lines: int = 3, sku_chars: int = 8) -> dict[str, Any]:
+def order(order_id: str, lines: int = 3, sku_chars: int = 8) -> OrderPlaced:
     """An ``OrderPlaced`` record; long skus make it large enough to fill batches."""
-    items = [
+    items: list[OrderLine] = [
         {"sku": f"{i:0{sku_chars}d}", "quantity": 1 + i % 5, "unit_price_cents": 100 + i}
         for i in range(lines)
     ]
@@ -68,7 +69,7 @@ async def read_back(settings: KafkaSettings, serdes: Serdes, count: int) -> dict
     return by_partition
 
 
-def expected(events: list[tuple[str, dict[str, Any]]]) -> dict[int, list[tuple[str, Any]]]:
+def expected(events: list[tuple[str, OrderPlaced]]) -> dict[int, list[tuple[str, Any]]]:
     """Where murmur2 puts each event, in the order it was given."""
     by_partition: dict[int, list[tuple[str, Any]]] = defaultdict(list)
     for key, record in events:

@@ -31,6 +31,7 @@ from schemas.partitions import partition_of
 from schemas.serdes import Serdes
 from schemas.settings import RegistrySettings
 from schemas.topics import Topics, TopicSpec
+from tests.helpers.kafka import clients
 from tests.helpers.processes import on_own_topics, own_topics, running, service
 
 TIMEOUT_S = 5  # ORDERS_VALIDATION_TIMEOUT_S: a small fraction of the time the burst takes to drain
@@ -133,22 +134,8 @@ class Shop:
 @asynccontextmanager
 async def open_shop(kafka: KafkaSettings, registry: RegistrySettings) -> AsyncIterator[Shop]:
     """A shop on ``kafka``'s topics, reading `orders` from the beginning."""
-    producer = AIOKafkaProducer(**kafka.producer_options())
-    consumer = AIOKafkaConsumer(
-        Topics.ORDERS.full_name(kafka.topic_prefix),
-        **kafka.client_options(),
-        auto_offset_reset="earliest",
-        group_id=None,
-    )
-    await producer.start()
-    await consumer.start()
-    serdes = Serdes(kafka, registry)
-    try:
+    async with clients(kafka, registry, Topics.ORDERS) as (producer, consumer, serdes):
         yield Shop(kafka, serdes, producer, consumer)
-    finally:
-        await consumer.stop()
-        await producer.stop()
-        serdes.close()
 
 
 def summary(order: Version) -> tuple[int, str, list[str]]:

@@ -18,6 +18,7 @@ from schemas.partitions import partition_of
 from schemas.serdes import Serdes
 from schemas.settings import RegistrySettings
 from schemas.topics import Topics, TopicSpec
+from tests.helpers.kafka import clients
 from tests.helpers.processes import on_own_topics
 
 LIMIT = 200_000
@@ -147,22 +148,8 @@ class Shop:
 @asynccontextmanager
 async def open_shop(kafka: KafkaSettings, registry: RegistrySettings, checks: int = 2) -> AsyncIterator[Shop]:
     """A shop on ``kafka``'s topics, reading validations from the beginning."""
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.servers, acks="all")
-    consumer = AIOKafkaConsumer(
-        Topics.ORDER_VALIDATIONS.full_name(kafka.topic_prefix),
-        bootstrap_servers=kafka.servers,
-        auto_offset_reset="earliest",
-        group_id=None,
-    )
-    await producer.start()
-    await consumer.start()
-    serdes = Serdes(kafka, registry)
-    try:
+    async with clients(kafka, registry, Topics.ORDER_VALIDATIONS) as (producer, consumer, serdes):
         yield Shop(kafka, serdes, producer, consumer, checks=checks)
-    finally:
-        await consumer.stop()
-        await producer.stop()
-        serdes.close()
 
 
 @pytest.fixture

@@ -9,17 +9,16 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from infra.session_names import unique
 from infra.settings import KafkaSettings
 from infra.topics import ensure_topics
-from schemas.clock import now_ms
 from schemas.partitions import partition_of
 from schemas.serdes import Serdes
 from schemas.settings import RegistrySettings
 from schemas.topics import Topics
-from tests.helpers.kafka import read_records, read_to_end
+from tests.helpers.kafka import producing, read_records, read_to_end
+from tests.helpers.orders import order_placed
 from tests.helpers.processes import running, service
 
 ORDER_ID = "o-" + uuid.uuid4().hex[:10]
@@ -41,13 +40,7 @@ async def test_poison_goes_to_dead_letters_and_the_next_record_is_processed(
 ) -> None:
     settings, url = orders_worker
     serde = Serdes(settings, registry_settings)(Topics.ORDER_REQUESTS)
-    placed = {
-        "order_id": ORDER_ID,
-        "customer_id": "c-1",
-        "currency": "EUR",
-        "items": [{"sku": "s-1", "quantity": 1, "unit_price_cents": 10}],
-        "placed_at": now_ms(),
-    }
+    placed = order_placed(ORDER_ID)
     good = serde.encode(placed)
     poison = {
         "garbage": b"\xff\xfe\xfd not avro at all",
@@ -57,14 +50,10 @@ async def test_poison_goes_to_dead_letters_and_the_next_record_is_processed(
         "key-mismatch": serde.encode({**placed, "order_id": "someone-else"}),
     }
     topic = Topics.ORDER_REQUESTS.full_name(settings.topic_prefix)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.servers, acks="all")
-    await producer.start()
-    try:
+    async with producing(settings.servers) as producer:
         for value in poison.values():  # same key as the good record: same partition, read before it
             await producer.send_and_wait(topic, value, key=ORDER_ID.encode())
         await producer.send_and_wait(topic, good, key=ORDER_ID.encode())
-    finally:
-        await producer.stop()
 
     letters = await read_records(
         settings.servers, [Topics.DEAD_LETTERS.full_name(settings.topic_prefix)], len(poison)
@@ -126,21 +115,11 @@ async def test_a_key_that_is_not_utf8_is_dead_lettered_and_the_partition_goes_on
     after = "o-" + uuid.uuid4().hex[:10]
     partition = partition_of(after, settings.partitions)
     bad_key = b"\xff\xfe\xfa"
-    placed = {
-        "order_id": after,
-        "customer_id": "c-1",
-        "currency": "EUR",
-        "items": [{"sku": "s-1", "quantity": 1, "unit_price_cents": 10}],
-        "placed_at": now_ms(),
-    }
+    placed = serdes(Topics.ORDER_REQUESTS).encode(order_placed(after))
     topic = Topics.ORDER_REQUESTS.full_name(settings.topic_prefix)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.servers, acks="all")
-    await producer.start()
-    try:
+    async with producing(settings.servers) as producer:
         sent = await producer.send_and_wait(topic, b"junk", key=bad_key, partition=partition)
-        await producer.send_and_wait(topic, serdes(Topics.ORDER_REQUESTS).encode(placed), key=after.encode())
-    finally:
-        await producer.stop()
+        await producer.send_and_wait(topic, placed, key=after.encode())
 
     dead = Topics.DEAD_LETTERS.full_name(settings.topic_prefix)
     async with asyncio.timeout(60):

@@ -13,16 +13,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from infra.settings import KafkaSettings
-from infra.topics import partitions_of
 from schemas.clock import now_ms
 from schemas.serdes import Serdes
 from schemas.topics import Topics
-from tests.helpers.kafka import read_records
+from tests.helpers.kafka import producing, read_records, read_to_end
+from tests.helpers.orders import order_placed
 from tests.helpers.processes import on_own_topics
-from tests.integration.stream_processors.test_wrong_partition import placed, read_to_end
 
 STEM = "held-" + uuid.uuid4().hex[:8]
 HOLD_S = "2"
@@ -61,25 +59,20 @@ async def test_an_unmatched_payment_is_dead_lettered_after_the_hold_time(
     requests = Topics.ORDER_REQUESTS.full_name(settings.topic_prefix)
     orders_topic = Topics.ORDERS.full_name(settings.topic_prefix)
     dead_topic = Topics.DEAD_LETTERS.full_name(settings.topic_prefix)
-    counts = await partitions_of(settings, [orders_topic, dead_topic])
     orphan, matched = f"{STEM}-orphan", f"{STEM}-late"
     orphan_value = serdes(Topics.PAYMENTS).encode(payment(orphan))
 
-    producer = AIOKafkaProducer(bootstrap_servers=settings.servers, acks="all")
-    await producer.start()
-    try:
+    async with producing(settings.servers) as producer:
         sent = await producer.send_and_wait(payments, orphan_value, key=orphan.encode())
         await producer.send_and_wait(
             payments, serdes(Topics.PAYMENTS).encode(payment(matched)), key=matched.encode()
         )
         await producer.send_and_wait(
-            requests, serdes(Topics.ORDER_REQUESTS).encode(placed(matched)), key=matched.encode()
+            requests, serdes(Topics.ORDER_REQUESTS).encode(order_placed(matched)), key=matched.encode()
         )
-    finally:
-        await producer.stop()
 
     await read_records(settings.servers, [dead_topic], 1, timeout_s=60)  # waits for the dead letter
-    letters = await read_to_end(settings.servers, dead_topic, counts[dead_topic])
+    letters = await read_to_end(settings.servers, [dead_topic])
     assert [(m.key, m.value) for m in letters] == [(orphan.encode(), orphan_value)]
     assert dict(letters[0].headers) == {
         "error-kind": b"unmatched",
@@ -90,7 +83,7 @@ async def test_an_unmatched_payment_is_dead_lettered_after_the_hold_time(
         "service": b"orders",
     }
 
-    records = await read_to_end(settings.servers, orders_topic, counts[orders_topic])
+    records = await read_to_end(settings.servers, [orders_topic])
     versions = [serdes(Topics.ORDERS).decode(m.value) for m in records]
     # the held payment is applied as soon as its order is placed: counted, still CREATED
     assert [(o["order_id"], o["state"], o["version"], o["paid_cents"]) for o in versions] == [

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from infra.settings import KafkaSettings
-from infra.topics import partitions_of
 from schemas.partitions import partition_of
 from schemas.serdes import Serdes
 from schemas.settings import RegistrySettings
 from schemas.topics import Topics, TopicSpec
+from tests.helpers.kafka import read_records, read_to_end
 from tests.helpers.processes import on_own_topics
 
 T0 = 1_795_867_200_000  # 2026-11-28T12:00:00Z
@@ -103,44 +102,21 @@ async def notifications_of(shop: Shop, order_id: str, count: int, timeout_s: flo
     """The first ``count`` notifications about ``order_id``, as (key, record), in topic order."""
     serde = shop.serdes(Topics.NOTIFICATIONS)
     topic = Topics.NOTIFICATIONS.full_name(shop.kafka.topic_prefix)
-    consumer = AIOKafkaConsumer(
-        topic, **shop.kafka.client_options(), auto_offset_reset="earliest", group_id=None
+    found = await read_records(
+        shop.kafka.servers,
+        [topic],
+        count,
+        timeout_s,
+        where=lambda m: serde.decode(m.value)["order_id"] == order_id,
     )
-    await consumer.start()
-    found: list[Any] = []
-    try:
-        async with asyncio.timeout(timeout_s):
-            while len(found) < count:
-                for messages in (await consumer.getmany(timeout_ms=500)).values():
-                    records = [(m.key.decode(), serde.decode(m.value)) for m in messages]
-                    found.extend((k, r) for k, r in records if r["order_id"] == order_id)
-    finally:
-        await consumer.stop()
-    return found
+    return [(m.key.decode(), serde.decode(m.value)) for m in found]
 
 
 async def every_notification(shop: Shop) -> list[dict[str, Any]]:
     """Every notification on the topic now (read up to its end offsets)."""
     serde = shop.serdes(Topics.NOTIFICATIONS)
     topic = Topics.NOTIFICATIONS.full_name(shop.kafka.topic_prefix)
-    counts = await partitions_of(shop.kafka, [topic])
-    partitions = [TopicPartition(topic, p) for p in range(counts[topic])]
-    consumer = AIOKafkaConsumer(
-        **shop.kafka.client_options(), enable_auto_commit=False, group_id=None, auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        found: list[dict[str, Any]] = []
-        for tp in partitions:
-            while await consumer.position(tp) < ends[tp]:
-                for messages in (await consumer.getmany(tp, timeout_ms=500)).values():
-                    found.extend(serde.decode(m.value) for m in messages)
-    finally:
-        await consumer.stop()
-    return found
+    return [serde.decode(m.value) for m in await read_to_end(shop.kafka.servers, [topic])]
 
 
 def unique(stem: str, like: str | None = None, partitions: int = 0) -> str:

@@ -21,8 +21,8 @@ from schemas.partitions import partition_of
 from schemas.serdes import Serdes
 from schemas.topics import Topics
 from tests.helpers.kafka import read_to_end
+from tests.helpers.orders import order_placed
 from tests.helpers.processes import on_own_topics
-from tests.integration.stream_processors.test_wrong_partition import placed
 
 COMMITTED_S = 60  # a hole is examined after 5 s stalled, offsets committed every 2.8 s
 
@@ -60,11 +60,11 @@ async def test_the_orders_processor_commits_past_a_transaction_marker(
     )
     encode = serdes(Topics.ORDER_REQUESTS).encode
 
-    await in_a_transaction(settings, requests, first, encode(placed(first)))
+    await in_a_transaction(settings, requests, first, encode(order_placed(first)))
     plain = AIOKafkaProducer(**settings.producer_options())
     await plain.start()
     try:
-        await plain.send_and_wait(requests, encode(placed(second)), key=second.encode())
+        await plain.send_and_wait(requests, encode(order_placed(second)), key=second.encode())
     finally:
         await plain.stop()
 
@@ -77,14 +77,14 @@ async def test_the_orders_processor_commits_past_a_transaction_marker(
         for n in range(1000, 2000)
         if partition_of(f"{stem}-{n}", settings.partitions) == partition
     )
-    await in_a_transaction(settings, requests, last, encode(placed(last)))
+    await in_a_transaction(settings, requests, last, encode(order_placed(last)))
     await committed_up_to(settings, tp, 5)  # the order at 3, the marker at 4: the end of the log
     aborted = next(
         f"{stem}-{n}"
         for n in range(2000, 3000)
         if partition_of(f"{stem}-{n}", settings.partitions) == partition
     )
-    await in_a_transaction(settings, requests, aborted, encode(placed(aborted)), commit=False)
+    await in_a_transaction(settings, requests, aborted, encode(order_placed(aborted)), commit=False)
     await committed_up_to(settings, tp, 7)  # the aborted order at 5, the abort marker at 6
 
     orders_topic = Topics.ORDERS.full_name(settings.topic_prefix)

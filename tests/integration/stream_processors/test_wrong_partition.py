@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from itertools import count
-from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from infra.settings import KafkaSettings
 from infra.topics import partitions_of
-from schemas.clock import now_ms
 from schemas.partitions import partition_of
 from schemas.serdes import Serdes
 from schemas.topics import Topics
-from tests.helpers.kafka import read_records
+from tests.helpers.kafka import producing, read_records, read_to_end
+from tests.helpers.orders import order_placed
 from tests.helpers.processes import on_own_topics
 
 STEM = "wp-" + uuid.uuid4().hex[:8]
@@ -41,39 +38,6 @@ def crc32_partition(key: str, partitions: int) -> int:
     return partition
 
 
-def placed(order_id: str) -> dict[str, Any]:
-    """A valid OrderPlaced of one line."""
-    return {
-        "order_id": order_id,
-        "customer_id": "c-1",
-        "currency": "EUR",
-        "items": [{"sku": "s-1", "quantity": 2, "unit_price_cents": 150}],
-        "placed_at": now_ms(),
-    }
-
-
-async def read_to_end(
-    servers: Sequence[str], topic: str, partitions: int, timeout_s: float = 30
-) -> list[Any]:
-    """Every record of ``topic`` from the beginning up to its end offsets as of now."""
-    # earliest: aiokafka resets a just-assigned partition itself, and "latest" could win over the seek
-    consumer = AIOKafkaConsumer(bootstrap_servers=list(servers), group_id=None, auto_offset_reset="earliest")
-    await consumer.start()
-    found: list[Any] = []
-    try:
-        assigned = [TopicPartition(topic, p) for p in range(partitions)]
-        consumer.assign(assigned)
-        await consumer.seek_to_beginning(*assigned)
-        ends = await consumer.end_offsets(assigned)
-        async with asyncio.timeout(timeout_s):
-            while any([await consumer.position(tp) < end for tp, end in ends.items()]):
-                for messages in (await consumer.getmany(timeout_ms=500)).values():
-                    found.extend(messages)
-    finally:
-        await consumer.stop()
-    return found
-
-
 async def test_a_record_on_the_wrong_partition_is_dead_lettered_and_changes_no_state(
     orders_worker: KafkaSettings, serdes: Serdes
 ) -> None:
@@ -81,23 +45,18 @@ async def test_a_record_on_the_wrong_partition_is_dead_lettered_and_changes_no_s
     requests = Topics.ORDER_REQUESTS.full_name(settings.topic_prefix)
     orders_topic = Topics.ORDERS.full_name(settings.topic_prefix)
     dead_topic = Topics.DEAD_LETTERS.full_name(settings.topic_prefix)
-    counts = await partitions_of(settings, [requests, orders_topic, dead_topic])
-    partitions = counts[requests]
+    partitions = (await partitions_of(settings, [requests]))[requests]
     wrong = crc32_partition(WRONG_ID, partitions)
     # Y belongs on the partition X was wrongly written to: Y is read after X there, and a state change
     # for X would be published on that same partition of `orders` (its changelog) ahead of Y's record.
     right_id = next(f"{STEM}-y{i}" for i in count() if partition_of(f"{STEM}-y{i}", partitions) == wrong)
-    x_value = serdes(Topics.ORDER_REQUESTS).encode(placed(WRONG_ID))
-    y_value = serdes(Topics.ORDER_REQUESTS).encode(placed(right_id))
+    x_value = serdes(Topics.ORDER_REQUESTS).encode(order_placed(WRONG_ID))
+    y_value = serdes(Topics.ORDER_REQUESTS).encode(order_placed(right_id))
 
-    producer = AIOKafkaProducer(bootstrap_servers=settings.servers, acks="all")
-    await producer.start()
-    try:
+    async with producing(settings.servers) as producer:
         x_meta = await producer.send_and_wait(requests, x_value, key=WRONG_ID.encode(), partition=wrong)
         # no partition given: aiokafka's default partitioner (murmur2, as Kafka's Java client) picks it
         y_meta = await producer.send_and_wait(requests, y_value, key=right_id.encode())
-    finally:
-        await producer.stop()
     assert (x_meta.partition, y_meta.partition) == (wrong, wrong)
 
     first_order = (await read_records(settings.servers, [orders_topic], 1))[0]
@@ -109,7 +68,7 @@ async def test_a_record_on_the_wrong_partition_is_dead_lettered_and_changes_no_s
         1,
     )
     await read_records(settings.servers, [dead_topic], 1)  # waits for X's dead letter
-    letters = await read_to_end(settings.servers, dead_topic, counts[dead_topic])
+    letters = await read_to_end(settings.servers, [dead_topic])
     assert [(m.key, m.value) for m in letters] == [(WRONG_ID.encode(), x_value)]
     headers = dict(letters[0].headers)
     assert {k: v for k, v in headers.items() if k != "error"} == {
@@ -122,7 +81,7 @@ async def test_a_record_on_the_wrong_partition_is_dead_lettered_and_changes_no_s
     assert b"WRONG_PARTITION" in headers["error"]
     assert b"murmur2" in headers["error"]
 
-    records = await read_to_end(settings.servers, orders_topic, counts[orders_topic])
+    records = await read_to_end(settings.servers, [orders_topic])
     decoded = [serdes(Topics.ORDERS).decode(m.value) for m in records]
     assert [(o["order_id"], o["state"], o["version"]) for o in decoded] == [(right_id, "CREATED", 1)]
     assert WRONG_ID.encode() not in {m.key for m in records}

@@ -14,10 +14,9 @@ import pytest
 
 from infra import local_kafka, local_registry, session_infra
 from infra.exceptions import SessionInfraError
+from infra.jvm.ports import bindable
 from infra.local_kafka.layout import single_spec
-from infra.local_kafka.process import bindable
 from infra.local_registry.layout import RegistrySpec, registry_spec, run_jar
-from infra.local_registry.procs import is_instance
 from infra.session_infra import SLOTS, Slot, claimed_slot, own_kafka, own_registry
 
 DEV_SETTINGS = (
@@ -147,10 +146,10 @@ def test_the_dev_registry_s_jvm_is_never_taken_for_the_session_s(local: Path) ->
         props = [f"-D{key}={value}" for key, value in sorted(spec.system_properties().items())]
         return ["/usr/bin/java", "-Xmx512m", *props, "-jar", str(run_jar())]
 
-    assert (is_instance(argv(session), session), is_instance(argv(session), dev)) == (True, False)
-    assert (is_instance(argv(dev), dev), is_instance(argv(dev), session)) == (True, False)
-    assert (is_instance(argv(dev), None), is_instance(argv(session), None)) == (True, True)
-    assert is_instance(["/usr/bin/java", "-jar", "/elsewhere/quarkus-run.jar"], None) is False
+    assert (session.jvm.matches(argv(session)), dev.jvm.matches(argv(session))) == (True, False)
+    assert (dev.jvm.matches(argv(dev)), session.jvm.matches(argv(dev))) == (True, False)
+    elsewhere = ["/usr/bin/java", *argv(dev)[2:-1], "/elsewhere/quarkus-run.jar"]
+    assert (dev.jvm.matches(elsewhere), session.jvm.matches(elsewhere)) == (False, False)
 
 
 def test_the_first_free_slot_is_wiped_held_and_let_go(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from contextlib import closing
 from pathlib import Path
+
+import pytest
 
 from infra.supervision import SIMULATOR_POLICY, Program, RestartPolicy
 from infra.supervision_log import LogFollower, Narrator, Told
@@ -111,36 +114,40 @@ def test_exit_of_a_program_not_ours_is_left_as_said() -> None:
 # log files ----------------------------------------------------------------------------------------
 
 
-def test_follower_gives_complete_lines_as_they_come(tmp_path: Path) -> None:
-    log = tmp_path / "orders.log"
-    follower = LogFollower(log)
-    assert follower.lines() == []  # not written yet
-    log.write_bytes(b"first\nsecond\r\nthi")
-    assert follower.lines() == ["first", "second"]
+@pytest.fixture
+def log(tmp_path: Path) -> Path:
+    """A service's log file, not written yet."""
+    return tmp_path / "orders.log"
+
+
+def append(log: Path, data: bytes) -> None:
+    """Write ``data`` at the end of ``log`` (made if missing), as the service does."""
     with log.open("ab") as out:
-        out.write(b"rd \xff\n")
-    assert follower.lines() == ["third \ufffd"]
-    assert follower.lines() == []
-    follower.close()
+        out.write(data)
 
 
-def test_follower_reads_the_old_file_to_its_end_then_the_new_one(tmp_path: Path) -> None:
-    log = tmp_path / "orders.log"
-    log.write_bytes(b"one\n")
-    follower = LogFollower(log)
-    assert follower.lines() == ["one"]
-    with log.open("ab") as out:
-        out.write(b"two\n")
-    os.rename(log, tmp_path / "orders.log.1")  # as supervisord rotates it
-    log.write_bytes(b"three\n")
-    assert follower.lines() == ["two", "three"]
-    follower.close()
+def test_follower_gives_complete_lines_as_they_come(log: Path) -> None:
+    with closing(LogFollower(log)) as follower:
+        assert follower.lines() == []  # not written yet
+        append(log, b"first\nsecond\r\nthi")
+        assert follower.lines() == ["first", "second"]
+        append(log, b"rd \xff\n")
+        assert follower.lines() == ["third \ufffd"]
+        assert follower.lines() == []
 
 
-def test_follower_gives_a_last_partial_line_at_the_end(tmp_path: Path) -> None:
-    log = tmp_path / "orders.log"
-    log.write_bytes(b"done\nno newline")
-    follower = LogFollower(log)
-    assert follower.lines() == ["done"]
-    assert follower.lines(final=True) == ["no newline"]
-    follower.close()
+def test_follower_reads_the_old_file_to_its_end_then_the_new_one(log: Path) -> None:
+    append(log, b"one\n")
+    with closing(LogFollower(log)) as follower:
+        assert follower.lines() == ["one"]
+        append(log, b"two\n")
+        os.rename(log, log.with_name("orders.log.1"))  # as supervisord rotates it
+        append(log, b"three\n")  # a new file
+        assert follower.lines() == ["two", "three"]
+
+
+def test_follower_gives_a_last_partial_line_at_the_end(log: Path) -> None:
+    append(log, b"done\nno newline")
+    with closing(LogFollower(log)) as follower:
+        assert follower.lines() == ["done"]
+        assert follower.lines(final=True) == ["no newline"]

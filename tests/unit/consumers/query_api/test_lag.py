@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from consumers.query_api.lag import (
     LagMonitor,
     LagUnavailableError,
+    Snapshot,
     group_lag,
     lag_by_topic,
     processor_groups,
@@ -163,7 +164,7 @@ async def test_lag_route_answers_json_or_503() -> None:
 def test_lag_by_topic_sums_partitions_per_topic_and_groups_in_all() -> None:
     committed = {TP("order-requests", 0): 10, TP("order-requests", 1): 7, TP("payments", 0): 3}
     ends = {TP("order-requests", 0): 15, TP("order-requests", 1): 9, TP("payments", 0): 5}
-    snapshot = {
+    snapshot: Snapshot = {
         "g-orders": {"processor": "orders", **group_lag(committed, ends)},
         "g-fraud": {"processor": "fraud", **group_lag({}, {})},
     }

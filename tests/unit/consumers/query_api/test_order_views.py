@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import cast
 
 from consumers.query_api.projections.orders import FAILURES_KEPT, OrderViews
+from schemas.records import Order, OrderState
 from tests.unit.schemas.samples import SAMPLES
 
+SAMPLE = cast(Order, SAMPLES["Order"])
 
-def order(version: int, state: str) -> dict[str, Any]:
-    return {**SAMPLES["Order"], "version": version, "state": state, "reasons": []}
+
+def order(version: int, state: OrderState) -> Order:
+    return {**SAMPLE, "version": version, "state": state, "reasons": []}
 
 
 def test_view_has_iso_timestamps() -> None:
@@ -100,9 +103,9 @@ def test_a_new_version_does_not_repeat_the_order_in_its_customers_list() -> None
     assert after is None
 
 
-def failed(order_id: str, version: int, updated_at: int, currency: str = "EUR") -> dict[str, Any]:
+def failed(order_id: str, version: int, updated_at: int, currency: str = "EUR") -> Order:
     return {
-        **SAMPLES["Order"],
+        **SAMPLE,
         "order_id": order_id,
         "version": version,
         "state": "FAILED",
@@ -131,7 +134,7 @@ def test_latest_failures_newest_first_once_each_and_bounded() -> None:
 
 def test_revenue_per_currency_counts_each_validated_order_once() -> None:
     views = OrderViews()
-    base = {**order(2, "VALIDATED"), "validated_at": 120_500, "placed_at": 120_000}
+    base: Order = {**order(2, "VALIDATED"), "validated_at": 120_500, "placed_at": 120_000}
     views.apply("e1", {**base, "order_id": "e1", "currency": "EUR", "total_cents": 500})
     views.apply("e1", {**base, "order_id": "e1", "currency": "EUR", "total_cents": 500, "version": 3})
     views.apply("u1", {**base, "order_id": "u1", "currency": "USD", "total_cents": 250})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -87,6 +88,17 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
+async def readyz(client: httpx.AsyncClient) -> tuple[int, Any]:
+    """``/readyz``'s status code and body."""
+    r = await client.get("/readyz")
+    return r.status_code, r.json()
+
+
+def checks(*, running: bool, caught_up: bool) -> dict[str, bool]:
+    """``/readyz``'s checks, the registry reachable (FakeRegistry)."""
+    return {"materializer_running": running, "kafka_caught_up": caught_up, "registry": True}
+
+
 async def test_failed_materializer_is_503_naming_it_until_restarted(
     client: httpx.AsyncClient,
     app: FastAPI,
@@ -95,23 +107,19 @@ async def test_failed_materializer_is_503_naming_it_until_restarted(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     await asyncio.wait_for(materializer.reading.wait(), timeout=10)
-    r = await client.get("/readyz")
-    assert r.status_code == 503
-    assert r.json() == {
-        "ready": False,
-        "checks": {"materializer_running": True, "kafka_caught_up": False, "registry": True},
-    }
+    assert await readyz(client) == (503, {"ready": False, "checks": checks(running=True, caught_up=False)})
 
     materializer.reading.clear()
     materializer.fail.set()
     await asyncio.wait_for(sleep.waiting.wait(), timeout=10)
-    r = await client.get("/readyz")
-    assert r.status_code == 503
-    assert r.json() == {
-        "ready": False,
-        "checks": {"materializer_running": False, "kafka_caught_up": False, "registry": True},
-        "reason": "materializer failed: ValueError: projection bug; restarting",
-    }
+    assert await readyz(client) == (
+        503,
+        {
+            "ready": False,
+            "checks": checks(running=False, caught_up=False),
+            "reason": "materializer failed: ValueError: projection bug; restarting",
+        },
+    )
     [record] = [r for r in caplog.records if r.name == "consumers.query_api.supervisor"]
     assert (record.levelno, record.getMessage()) == (logging.ERROR, "materializer failed; restarting in 1 s")
     assert record.exc_info is not None
@@ -119,10 +127,5 @@ async def test_failed_materializer_is_503_naming_it_until_restarted(
 
     sleep.release.set()
     await asyncio.wait_for(materializer.reading.wait(), timeout=10)
-    r = await client.get("/readyz")
-    assert r.status_code == 200
-    assert r.json() == {
-        "ready": True,
-        "checks": {"materializer_running": True, "kafka_caught_up": True, "registry": True},
-    }
+    assert await readyz(client) == (200, {"ready": True, "checks": checks(running=True, caught_up=True)})
     assert (materializer.runs, app.state.supervisor.restarts, sleep.delays) == (2, 1, [1])

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from schemas.records import Order, OrderLine, OrderState
 from stream_processors.analytics import rules
+from tests.unit.stream_processors.records import sample
 
 T = 1_795_870_812_345  # 2026-11-28T13:00:12.345Z
 
 
-def order(state: str, version: int, items: list[tuple[str, int, int]]) -> dict[str, Any]:
-    lines = [{"sku": s, "quantity": q, "unit_price_cents": p} for s, q, p in items]
-    return {"order_id": "o-1", "state": state, "version": version, "items": lines, "placed_at": T}
+def order(state: OrderState, version: int, items: list[tuple[str, int, int]]) -> Order:
+    lines: list[OrderLine] = [{"sku": s, "quantity": q, "unit_price_cents": p} for s, q, p in items]
+    return sample(Order, order_id="o-1", state=state, version=version, items=lines, placed_at=T)
 
 
 def test_window_is_the_minute_of_placed_at() -> None:
@@ -21,7 +21,7 @@ def test_window_is_the_minute_of_placed_at() -> None:
 
 def test_transitions_only_for_new_versions_that_change_state() -> None:
     assert rules.transition(None, order("CREATED", 1, [])) == (None, "CREATED")
-    seen = {"state": "CREATED", "version": 1}
+    seen: rules.Seen = {"state": "CREATED", "version": 1}
     assert rules.transition(seen, order("CREATED", 1, [])) is None  # redelivered
     assert rules.transition(seen, order("CREATED", 2, [])) is None  # a payment, same state
     assert rules.transition(seen, order("VALIDATED", 3, [])) == ("CREATED", "VALIDATED")
@@ -37,7 +37,7 @@ def test_sales_per_sku_with_lines_of_one_sku_summed() -> None:
 
 
 def test_a_window_counts_each_order_once() -> None:
-    sale = {"order_id": "o-1", "sku": "a", "units": 3, "revenue_cents": 300, "window_start": 0}
+    sale: rules.Sale = {"order_id": "o-1", "sku": "a", "units": 3, "revenue_cents": 300, "window_start": 0}
     window = rules.add_sale(None, sale)
     assert window == {"orders": 1, "units": 3, "revenue_cents": 300, "order_ids": ["o-1"]}
     assert rules.add_sale(window, sale) is None

@@ -129,41 +129,44 @@ def test_never_commits_past_an_unprocessed_offset_and_every_offset_is_processed(
     assert point >= (model.log[-1] + 1 if model.log else start)
 
 
-def test_offsets_jumped_over_by_a_fetch_from_a_known_position_are_absent() -> None:
+def assigned(*, gapless: bool = False) -> OffsetLedger[str]:
+    """A ledger with TP assigned at committed offset 10."""
     ledger: OffsetLedger[str] = OffsetLedger()
-    ledger.assign(TP, 10)
-    for offset in (10, 13, 14):
+    ledger.assign(TP, 10, gapless=gapless)
+    return ledger
+
+
+def processed(ledger: OffsetLedger[str], *offsets: int) -> None:
+    """Hand out and finish each of ``offsets`` of TP, in order."""
+    for offset in offsets:
         ledger.handed_out(TP, offset)
         ledger.done(TP, offset)
+
+
+def test_offsets_jumped_over_by_a_fetch_from_a_known_position_are_absent() -> None:
+    ledger = assigned()
+    processed(ledger, 10, 13, 14)
     assert ledger.commit_point(TP) == 15
 
 
 def test_on_a_topic_that_is_not_compacted_a_jump_is_records_skipped_and_they_are_fetched_again() -> None:
     """Faust skipped 11 and 12 between fetching and handing out; the log has them: never absent."""
-    ledger: OffsetLedger[str] = OffsetLedger()
-    ledger.assign(TP, 10, gapless=True)
-    for offset in (10, 13, 14):
-        ledger.handed_out(TP, offset)
-        ledger.done(TP, offset)
+    ledger = assigned(gapless=True)
+    processed(ledger, 10, 13, 14)
     assert ledger.commit_point(TP) == 11
     assert ledger.to_refetch(0.0, [TP]) == []
     assert ledger.to_refetch(REFETCH_AFTER_S, [TP]) == [(TP, 11)]
     assert ledger.to_refetch(REFETCH_AFTER_S + ABSENT_AFTER_S, [TP]) == [(TP, 11)]  # still, never absent
     assert ledger.commit_point(TP) == 11
     ledger.seek(TP, 11)
-    for offset in (11, 12, 13, 14):  # fetched again: the processed ones come back too
-        ledger.handed_out(TP, offset)
-        ledger.done(TP, offset)
+    processed(ledger, 11, 12, 13, 14)  # fetched again: the processed ones come back too
     assert ledger.commit_point(TP) == 15
 
 
 def test_a_transaction_marker_the_broker_shows_is_moved_past_and_nothing_else() -> None:
     """A re-drive's commit marker at 11: no consumer is handed it, the broker's next record is 12."""
-    ledger: OffsetLedger[str] = OffsetLedger()
-    ledger.assign(TP, 10, gapless=True)
-    for offset in (10, 12, 13):
-        ledger.handed_out(TP, offset)
-        ledger.done(TP, offset)
+    ledger = assigned(gapless=True)
+    processed(ledger, 10, 12, 13)
     assert ledger.to_refetch(REFETCH_AFTER_S, [TP]) == [] and ledger.to_refetch(
         2 * REFETCH_AFTER_S, [TP]
     ) == [(TP, 11)]
@@ -178,10 +181,8 @@ def test_a_transaction_marker_the_broker_shows_is_moved_past_and_nothing_else() 
 
 def test_an_idle_partition_short_of_the_end_it_fetched_is_stuck_too() -> None:
     """The last record at 10 processed; the end is 12 (its transaction's marker at 11)."""
-    ledger: OffsetLedger[str] = OffsetLedger()
-    ledger.assign(TP, 10, gapless=True)
-    ledger.handed_out(TP, 10)
-    ledger.done(TP, 10)
+    ledger = assigned(gapless=True)
+    processed(ledger, 10)
     assert ledger.to_refetch(0.0, [TP], {TP: 12}) == []
     assert ledger.to_refetch(REFETCH_AFTER_S, [], {TP: 12}) == []  # its agent busy: not stuck
     assert ledger.to_refetch(REFETCH_AFTER_S, [TP], {TP: 11}) == []  # caught up with the end
@@ -193,13 +194,10 @@ def test_an_idle_partition_short_of_the_end_it_fetched_is_stuck_too() -> None:
 
 
 def test_after_a_seek_a_jump_is_not_taken_for_absent_offsets() -> None:
-    ledger: OffsetLedger[str] = OffsetLedger()
-    ledger.assign(TP, 10)
+    ledger = assigned()
     ledger.handed_out(TP, 10)  # dropped
     ledger.seek(TP, 10)
-    for offset in (12, 13):  # a batch fetched before the seek, handed out after it
-        ledger.handed_out(TP, offset)
-        ledger.done(TP, offset)
+    processed(ledger, 12, 13)  # a batch fetched before the seek, handed out after it
     assert ledger.commit_point(TP) == 10
     assert ledger.to_refetch(0.0, []) == []  # the hole is seen now...
     assert ledger.to_refetch(REFETCH_AFTER_S, []) == [(TP, 10)]  # ...and fetched again once it stays

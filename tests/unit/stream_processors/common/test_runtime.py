@@ -97,6 +97,17 @@ def event(
     return Event(message, key, log)
 
 
+def sent_then_delivered(*keys: str) -> Log:
+    """The log of one batch that sends on OUT each event (keys of offsets 0, 1, …): sends, then deliveries."""
+    outputs = [(OUT, key, str(offset).encode()) for offset, key in enumerate(keys)]
+    return [*(("send", *output) for output in outputs), *(("delivered", *output) for output in outputs)]
+
+
+def acked(count: int) -> Log:
+    """The log of acking the events of IN at offsets 0 to ``count`` - 1, in order."""
+    return [("ack", IN, offset) for offset in range(count)]
+
+
 class Topic:
     """A Faust topic whose sends are recorded; each is acknowledged on the next loop turn.
 
@@ -221,20 +232,7 @@ async def test_records_are_applied_in_order_and_acked_once_after_their_outputs_a
     )
     assert (first.record, first.caught_up) == ({}, False)
     assert first.event is cast(Any, events[0])
-    assert log == [
-        ("send", OUT, "a", b"0"),
-        ("send", OUT, "b", b"1"),
-        ("send", OUT, "a", b"2"),
-        ("send", OUT, "c", b"3"),
-        ("delivered", OUT, "a", b"0"),
-        ("delivered", OUT, "b", b"1"),
-        ("delivered", OUT, "a", b"2"),
-        ("delivered", OUT, "c", b"3"),
-        ("ack", IN, 0),
-        ("ack", IN, 1),
-        ("ack", IN, 2),
-        ("ack", IN, 3),
-    ]
+    assert log == [*sent_then_delivered("a", "b", "a", "c"), *acked(4)]
     assert [e.acks for e in events] == [1, 1, 1, 1]
     assert dead.sent == []
     assert counted("shopstream_events_consumed_total", runner.service, IN) == 4
@@ -277,7 +275,7 @@ async def test_a_record_needing_reference_data_waits_with_its_key_for_one_catch_
     ]
     assert catch_ups == [9000]
     assert [e.acks for e in events] == [1, 1, 1, 1, 1]
-    assert log == [("ack", IN, offset) for offset in range(5)]
+    assert log == acked(5)
     assert dead.sent == []
 
 
@@ -327,18 +325,11 @@ async def test_writes_after_delivery_run_in_order_as_their_event_once_outputs_ar
     await process(runner, events)
 
     assert log == [
-        ("send", OUT, "a", b"0"),
-        ("send", OUT, "b", b"1"),
-        ("send", OUT, "c", b"2"),
-        ("delivered", OUT, "a", b"0"),
-        ("delivered", OUT, "b", b"1"),
-        ("delivered", OUT, "c", b"2"),
+        *sent_then_delivered("a", "b", "c"),
         ("write", 0, 0),  # as the event that asked for it: its changelog partition
         ("write", 1, 1),
         ("write", 2, 2),
-        ("ack", IN, 0),
-        ("ack", IN, 1),
-        ("ack", IN, 2),
+        *acked(3),
     ]
     assert faust.current_event() is None
 

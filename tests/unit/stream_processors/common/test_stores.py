@@ -45,7 +45,7 @@ def test_rocksdb_options_bound_memtables_and_cache(tmp_path: Path, monkeypatch: 
 def test_every_table_partition_opens_with_the_bounds(tmp_path: Path, partition: int) -> None:
     app = make_app("stores-test", settings("rocksdb://", tmp_path))
     changelog = app.topic("stores-test-changelog", key_type=str, value_type=bytes)
-    table = _table(app, "things", KafkaSettings(), "json", changelog)
+    table: faust.Table[str, object] = _table(app, "things", KafkaSettings(), "json", changelog)
     store = table.data
     options = store.rocksdb_options  # type: ignore[attr-defined]  # the RocksDB store's own members
     assert (options.write_buffer_size, options.max_write_buffer_number, options.block_cache_size) == (
@@ -126,7 +126,7 @@ def test_a_rocksdb_tables_store_follows_its_changelog(rocksdb_table: faust.Table
 
 def test_a_memory_tables_store_is_fausts(tmp_path: Path) -> None:
     app = make_app("stores-test", settings("memory://", tmp_path))
-    table = _table(app, "things", KafkaSettings(), "json", app.topic(CHANGELOG))
+    table: faust.Table[str, object] = _table(app, "things", KafkaSettings(), "json", app.topic(CHANGELOG))
     assert type(table.data) is memory.Store
 
 

@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
+from schemas.records import Order
 from stream_processors.common import checks
 from stream_processors.fraud import rules
+from tests.unit.stream_processors.records import sample
 
 T = 1_795_870_800_000  # 2026-11-28T13:00:00Z
 MINUTE = 60_000
@@ -15,20 +17,13 @@ WINDOW = 60 * MINUTE
 LIMIT = 200_000
 
 
-def order(order_id: str, placed_at: int, total_cents: int, **changes: Any) -> dict[str, Any]:
-    """A CREATED v1 order of customer c-1 (only what the check reads, plus state and version)."""
-    return {
-        "order_id": order_id,
-        "customer_id": "c-1",
-        "total_cents": total_cents,
-        "placed_at": placed_at,
-        "state": "CREATED",
-        "version": 1,
-        **changes,
-    }
+def order(order_id: str, placed_at: int, total_cents: int, **changes: Any) -> Order:
+    """A CREATED v1 order of customer c-1 (what the check reads: its id, placed_at and total)."""
+    fields = {"order_id": order_id, "customer_id": "c-1", "total_cents": total_cents, "placed_at": placed_at}
+    return sample(Order, **{**fields, "state": "CREATED", "version": 1, **changes})
 
 
-def run(*orders: dict[str, Any], limit: int = LIMIT) -> tuple[list[bool], list[rules.Entry]]:
+def run(*orders: Order, limit: int = LIMIT) -> tuple[list[bool], list[rules.Entry]]:
     """Check ``orders`` one after the other; their decisions and the entries left."""
     entries: list[rules.Entry] = []
     passed = []

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from schemas.records import Order, OrderLine, OrderState
 from stream_processors.inventory import rules
+from tests.unit.stream_processors.records import sample
 
 NOW = 1_795_870_800_000
 
 
-def order(state: str, version: int, items: list[tuple[str, int]]) -> dict[str, Any]:
-    lines = [{"sku": sku, "quantity": qty, "unit_price_cents": 100} for sku, qty in items]
-    return {"order_id": "o-1", "state": state, "version": version, "items": lines}
+def order(state: OrderState, version: int, items: list[tuple[str, int]]) -> Order:
+    lines: list[OrderLine] = [{"sku": sku, "quantity": qty, "unit_price_cents": 100} for sku, qty in items]
+    return sample(Order, order_id="o-1", state=state, version=version, items=lines)
+
+
+def result(sku: str, index: int, ok: bool, reason: str | None) -> rules.LineResult:
+    """The answer to the reservation of line ``index`` of order o-1 (of three lines)."""
+    line: rules.LineRequest = {
+        "op": "reserve",
+        "order_id": "o-1",
+        "sku": sku,
+        "quantity": 1,
+        "index": index,
+        "n": 3,
+    }
+    return {**line, "ok": ok, "reason": reason}
 
 
 def stock(on_hand: int | None, **reserved: int) -> rules.Stock:
@@ -33,7 +46,8 @@ def test_later_versions_release_commit_or_ask_nothing() -> None:
     assert {r["op"] for r in rules.line_requests(order("FAILED", 2, [("a", 1)]))} == {"release"}
     assert {r["op"] for r in rules.line_requests(order("CANCELLED", 4, [("a", 1)]))} == {"release"}
     assert {r["op"] for r in rules.line_requests(order("SHIPPED", 5, [("a", 1)]))} == {"commit"}
-    for state, version in (("CREATED", 2), ("VALIDATED", 2), ("PAID", 3)):
+    later: list[tuple[OrderState, int]] = [("CREATED", 2), ("VALIDATED", 2), ("PAID", 3)]
+    for state, version in later:
         assert rules.line_requests(order(state, version, [("a", 1)])) == []
 
 
@@ -99,15 +113,11 @@ def test_view_record() -> None:
 
 
 def test_decision_waits_for_every_line_and_lists_reasons_in_line_order() -> None:
-    one: dict[str, dict[str, object]] = {"b": {"index": 1, "ok": False, "reason": "OUT_OF_STOCK:b"}}
+    one = {"b": result("b", 1, False, "OUT_OF_STOCK:b")}
     assert rules.decide(one, 3) is None
-    results: dict[str, dict[str, object]] = {
-        **one,
-        "c": {"index": 2, "ok": False, "reason": "UNKNOWN_SKU:c"},
-        "a": {"index": 0, "ok": True, "reason": None},
-    }
+    results = {**one, "c": result("c", 2, False, "UNKNOWN_SKU:c"), "a": result("a", 0, True, None)}
     assert rules.decide(results, 3) == (False, ["OUT_OF_STOCK:b", "UNKNOWN_SKU:c"])
-    assert rules.decide({"a": {"index": 0, "ok": True, "reason": None}}, 1) == (True, [])
+    assert rules.decide({"a": result("a", 0, True, None)}, 1) == (True, [])
 
 
 def test_a_sku_knows_the_orders_it_holds_or_has_closed() -> None:
@@ -123,9 +133,9 @@ def test_a_sku_knows_the_orders_it_holds_or_has_closed() -> None:
 
 def test_a_failed_order_releases_every_reserved_line_and_a_passed_one_nothing() -> None:
     results = {
-        "c": {"order_id": "o-1", "sku": "c", "index": 2, "ok": True, "reason": None},
-        "b": {"order_id": "o-1", "sku": "b", "index": 1, "ok": False, "reason": "OUT_OF_STOCK:b"},
-        "a": {"order_id": "o-1", "sku": "a", "index": 0, "ok": True, "reason": None},
+        "c": result("c", 2, True, None),
+        "b": result("b", 1, False, "OUT_OF_STOCK:b"),
+        "a": result("a", 0, True, None),
     }
     assert rules.releases(results, passed=False) == [
         {**results["a"], "op": "release"},
@@ -135,7 +145,14 @@ def test_a_failed_order_releases_every_reserved_line_and_a_passed_one_nothing() 
 
 
 def test_a_refusal_for_stock_waits_for_the_levels_then_takes_the_latest() -> None:
-    request = {"sku": "a", "order_id": "o-1", "quantity": 3}
+    request: rules.LineRequest = {
+        "op": "reserve",
+        "order_id": "o-1",
+        "sku": "a",
+        "quantity": 3,
+        "index": 0,
+        "n": 1,
+    }
     unknown = rules.empty_stock()
     assert rules.reserve_with_level(unknown, request, None, None, caught_up=False) is None
     # caught up: the level PUT before the order is applied, and the line decided again

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from schemas import store
+from schemas.records import Order, OrderLine, OrderRejection, OrderState, RejectedRequest
 from schemas.serde import AvroSerde, SingleObjectFraming
 from stream_processors.notifications import rules
 
 T0 = 1_795_867_200_000  # 2026-11-28T12:00:00Z
-LINES = [{"sku": "sku-1", "quantity": 2, "unit_price_cents": 1250}]
+LINES: list[OrderLine] = [{"sku": "sku-1", "quantity": 2, "unit_price_cents": 1250}]
 
 
-def version(n: int, state: str, paid_cents: int = 0, reasons: list[str] | None = None) -> dict[str, Any]:
+def version(n: int, state: OrderState, paid_cents: int = 0, reasons: list[str] | None = None) -> Order:
     """Version ``n`` of order o-1 (total 25.00 EUR), updated at T0 + n seconds."""
     return {
         "order_id": "o-1",
@@ -33,12 +32,14 @@ def version(n: int, state: str, paid_cents: int = 0, reasons: list[str] | None =
     }
 
 
-def seen(n: int, state: str, paid_cents: int = 0) -> dict[str, Any]:
+def seen(n: int, state: OrderState, paid_cents: int = 0) -> rules.Seen:
     """What the processor remembers after handling version ``n``."""
     return {"version": n, "paid_cents": paid_cents, "state": state}
 
 
-def refused(rejection_id: str = "a-1", request: str = "SHIP", state: str = "VALIDATED") -> dict[str, Any]:
+def refused(
+    rejection_id: str = "a-1", request: RejectedRequest = "SHIP", state: str = "VALIDATED"
+) -> OrderRejection:
     """An ``OrderRejection`` of order o-1."""
     return {
         "rejection_id": rejection_id,
@@ -129,7 +130,7 @@ def test_overpaying_a_paid_order_is_received() -> None:
         ("CANCELLED", "ORDER_CANCELLED", "Your order o-1 has been cancelled."),
     ],
 )
-def test_shipped_and_cancelled(state: str, kind: str, text: str) -> None:
+def test_shipped_and_cancelled(state: OrderState, kind: str, text: str) -> None:
     [draft] = rules.on_order(version(5, state, paid_cents=2500), seen(4, "PAID", 2500)).drafts
     assert (draft.notification_id, draft.kind, draft.text) == (f"o-1:5:{kind}", kind, text)
 
@@ -152,7 +153,7 @@ def test_an_order_first_seen_late_is_notified_as_it_stands() -> None:
 def test_a_whole_life_in_order_gives_deterministic_ids() -> None:
     lives = []
     for _ in range(2):
-        memory: dict[str, Any] | None = None
+        memory: rules.Seen | None = None
         found: list[str] = []
         life = [version(1, "CREATED"), version(2, "VALIDATED"), version(3, "PAID", 2500)]
         for record in [*life, version(2, "VALIDATED"), version(4, "SHIPPED", 2500)]:
@@ -167,7 +168,7 @@ def test_a_whole_life_in_order_gives_deterministic_ids() -> None:
     ("request_kind", "words"),
     [("PAYMENT", "payment"), ("CANCEL", "request to cancel"), ("SHIP", "request to ship")],
 )
-def test_a_rejection_names_request_reason_and_state(request_kind: str, words: str) -> None:
+def test_a_rejection_names_request_reason_and_state(request_kind: RejectedRequest, words: str) -> None:
     decision = rules.on_rejection(refused("p-7", request_kind, "SHIPPED"), seen(5, "SHIPPED"))
     assert decision.drafts == [
         rules.Draft(

@@ -6,26 +6,22 @@ from typing import Any
 
 import pytest
 
+from schemas.records import Customer, Order, OrderLine
 from stream_processors.common import checks
 from stream_processors.order_details import rules
-from tests.unit.schemas.samples import SAMPLES
+from tests.unit.stream_processors.records import sample
 
 NOW = 1_795_870_800_000  # 2026-11-28T13:00:00Z
-CUSTOMER = SAMPLES["Customer"]
+CUSTOMER = sample(Customer)
 
 
-def order(*skus: str, total_cents: int = 1000, **changes: Any) -> dict[str, Any]:
+def order(*skus: str, total_cents: int = 1000, **changes: Any) -> Order:
     """A CREATED v1 order of ``skus`` (one unit each) worth ``total_cents``."""
-    items = [{"sku": sku, "quantity": 1, "unit_price_cents": 1} for sku in skus or ("sku-1",)]
-    return {
-        **SAMPLES["Order"],
-        "state": "CREATED",
-        "version": 1,
-        "reasons": [],
-        "items": items,
-        "total_cents": total_cents,
-        **changes,
-    }
+    items: list[OrderLine] = [
+        {"sku": sku, "quantity": 1, "unit_price_cents": 1} for sku in skus or ("sku-1",)
+    ]
+    fields = {"state": "CREATED", "version": 1, "reasons": [], "items": items, "total_cents": total_cents}
+    return sample(Order, **{**fields, **changes})
 
 
 def test_a_known_unblocked_customer_with_distinct_skus_and_a_small_total_passes() -> None:
@@ -41,7 +37,8 @@ def test_a_blocked_customer_fails() -> None:
 
 
 def test_a_customer_without_the_blocked_field_is_not_blocked() -> None:
-    customer = {k: v for k, v in CUSTOMER.items() if k != "blocked"}
+    customer = CUSTOMER.copy()
+    del customer["blocked"]
     assert rules.reasons(order(), customer) == []
 
 

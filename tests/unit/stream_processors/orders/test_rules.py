@@ -2,37 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
+from schemas.records import CheckKind, Order, OrderLine, OrderPlaced, OrderState, OrderValidation, Payment
 from stream_processors.orders import rules
 from tests.unit.schemas.samples import SAMPLES
+from tests.unit.stream_processors.records import sample
 
 NOW = 1_795_870_800_000  # 2026-11-28T13:00:00Z
 LATER = NOW + 1000
 
 
-def created(total_lines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    placed = {
-        **SAMPLES["OrderPlaced"],
-        "items": total_lines or [{"sku": "a", "quantity": 2, "unit_price_cents": 500}],
-    }
+def created(total_lines: list[OrderLine] | None = None) -> Order:
+    placed = sample(OrderPlaced, items=total_lines or [{"sku": "a", "quantity": 2, "unit_price_cents": 500}])
     order = rules.place(None, placed, NOW)
     assert order is not None
     return order
 
 
-def check(name: str, passed: bool = True, reasons: list[str] | None = None) -> dict[str, Any]:
+def check(name: CheckKind, passed: bool = True, reasons: list[str] | None = None) -> OrderValidation:
     return {"order_id": "o-1", "check": name, "passed": passed, "reasons": reasons or [], "checked_at": NOW}
 
 
-def payment(payment_id: str, amount: int, currency: str = "EUR") -> dict[str, Any]:
-    return {"payment_id": payment_id, "order_id": "o-1", "amount_cents": amount, "currency": currency}
+def payment(payment_id: str, amount: int, currency: str = "EUR") -> Payment:
+    return sample(Payment, payment_id=payment_id, order_id="o-1", amount_cents=amount, currency=currency)
 
 
-def in_state(state: str, **extra: Any) -> dict[str, Any]:
-    return {**created(), "state": state, **extra}
+def in_state(state: OrderState, paid_cents: int = 0) -> Order:
+    return {**created(), "state": state, "paid_cents": paid_cents}
 
 
 def test_total_is_sum_of_quantity_times_unit_price() -> None:
@@ -40,7 +37,7 @@ def test_total_is_sum_of_quantity_times_unit_price() -> None:
 
 
 def test_a_new_order_is_created_at_version_1() -> None:
-    placed = SAMPLES["OrderPlaced"]
+    placed = sample(OrderPlaced)
     assert rules.place(None, placed, NOW) == {
         "order_id": "o-1",
         "customer_id": "c-1",
@@ -59,11 +56,11 @@ def test_a_new_order_is_created_at_version_1() -> None:
 
 
 def test_a_repeated_order_id_is_ignored() -> None:
-    assert rules.place(created(), {**SAMPLES["OrderPlaced"], "currency": "USD"}, NOW) is None
+    assert rules.place(created(), sample(OrderPlaced, currency="USD"), NOW) is None
 
 
 def test_validated_once_all_three_checks_passed_counted_per_check() -> None:
-    order, passed = created(), set[str]()
+    order, passed = created(), set[CheckKind]()
     assert rules.validate(order, passed, check("DETAILS"), LATER).versions == []
     assert rules.validate(order, passed, check("DETAILS"), LATER).versions == []  # repeated: nothing
     assert rules.validate(order, passed, check("FRAUD"), LATER).versions == []
@@ -72,13 +69,13 @@ def test_validated_once_all_three_checks_passed_counted_per_check() -> None:
 
 
 def test_first_failing_check_decides_with_its_reasons() -> None:
-    order, passed = created(), {"DETAILS"}
+    order, passed = created(), set[CheckKind]({"DETAILS"})
     [failed] = rules.validate(order, passed, check("INVENTORY", False, ["OUT_OF_STOCK:a"]), LATER).versions
     assert (failed["state"], failed["reasons"], failed["version"]) == ("FAILED", ["OUT_OF_STOCK:a"], 2)
 
 
 @pytest.mark.parametrize("state", ["FAILED", "VALIDATED", "PAID", "SHIPPED", "CANCELLED"])
-def test_decided_orders_ignore_later_results(state: str) -> None:
+def test_decided_orders_ignore_later_results(state: OrderState) -> None:
     order = in_state(state)
     assert rules.validate(order, set(), check("FRAUD", False, ["FRAUD_LIMIT"]), LATER) == rules.Outcome()
     assert rules.validate(order, {"DETAILS", "INVENTORY"}, check("FRAUD"), LATER) == rules.Outcome()
@@ -116,7 +113,7 @@ def test_a_payment_in_another_currency_is_refused() -> None:
 
 
 @pytest.mark.parametrize("state", ["FAILED", "SHIPPED", "CANCELLED"])
-def test_payments_are_refused_outside_created_validated_paid(state: str) -> None:
+def test_payments_are_refused_outside_created_validated_paid(state: OrderState) -> None:
     assert rules.pay(in_state(state), payment("p-1", 1), NOW) == rules.Outcome(
         rejection=f"PAYMENT_NOT_ACCEPTED_IN_{state}"
     )
@@ -128,13 +125,13 @@ def test_overpaying_a_paid_order_is_counted() -> None:
 
 
 @pytest.mark.parametrize("state", ["CREATED", "VALIDATED", "PAID"])
-def test_cancel_is_accepted_before_shipping(state: str) -> None:
+def test_cancel_is_accepted_before_shipping(state: OrderState) -> None:
     [cancelled] = rules.act(in_state(state), "CANCEL", NOW).versions
     assert (cancelled["state"], cancelled["version"]) == ("CANCELLED", 2)
 
 
 @pytest.mark.parametrize("state", ["FAILED", "SHIPPED", "CANCELLED"])
-def test_cancel_is_refused_otherwise(state: str) -> None:
+def test_cancel_is_refused_otherwise(state: OrderState) -> None:
     assert rules.act(in_state(state), "CANCEL", NOW) == rules.Outcome(
         rejection=f"CANCEL_NOT_ALLOWED_IN_{state}"
     )
@@ -158,7 +155,7 @@ def test_validation_time_out_fails_only_created_orders() -> None:
 TIMEOUT = 30_000
 
 
-def progress(started: int, *answers: tuple[int, int]) -> dict[str, rules.CheckProgress]:
+def progress(started: int, *answers: tuple[int, int]) -> dict[CheckKind, rules.CheckProgress]:
     """DETAILS with ``answers`` (placed_at, when); the other checks never matter here."""
     details = rules.CheckProgress(started_ms=started)
     for placed_at, when in answers:
@@ -222,8 +219,20 @@ def test_progress_forgets_steps_no_undecided_order_needs() -> None:
     assert seen.last_answer_up_to(19) is None
 
 
+def held(at: int, offset: int) -> rules.Held:
+    """The payment at ``offset`` of payments' partition 0, held since ``at``."""
+    record = payment(f"p-{offset}", 1)
+    return {
+        "spec": "payments",
+        "record": record,
+        "held_at": at,
+        "source": ("payments", 0, offset),
+        "value": "",
+    }
+
+
 def test_held_requests_expire_one_by_one_after_the_hold_time() -> None:
-    entries = rules.hold(rules.hold(None, {"held_at": NOW, "n": 1}), {"held_at": NOW + 5000, "n": 2})
+    entries = rules.hold(rules.hold(None, held(NOW, 1)), held(NOW + 5000, 2))
     assert rules.split_expired(entries, NOW + 9999, 10_000) == (entries, [])
     assert rules.split_expired(entries, NOW + 10_000, 10_000) == ([entries[1]], [entries[0]])
     assert rules.split_expired(entries, NOW + 15_000, 10_000) == ([], entries)
