@@ -21,7 +21,7 @@ PROMTOOL_STAMP := .local/bin/.promtool-$(PROMETHEUS_MODULE_VERSION)
 OBSERVABILITY_CHECK := .local/bin/observability-check
 OBSERVABILITY_CHECK_SOURCES := $(wildcard infra/observability/checker/*.go) infra/observability/checker/go.mod infra/observability/checker/go.sum
 
-.PHONY: up test hostile faults bench soak setup setup-dev local-infra deploy-tools k8s-generate deploy-test browser load-generator lint format unit e2e kafka-start kafka-stop cluster-start cluster-stop clean
+.PHONY: up test tour-test hostile faults bench soak setup setup-dev local-infra deploy-tools k8s-generate deploy-test browser load-generator lint format unit e2e kafka-start kafka-stop cluster-start cluster-stop clean
 
 $(RUNTIME): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -116,6 +116,10 @@ load-generator:
 bench: setup-dev load-generator
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) -m bench
+
+## tour-test: docs/tour.md run against make up's program; every output compared (make test runs it too)
+tour-test: setup-dev
+	$(PY) -m pytest tests/tour
 
 ## soak: the whole system at a steady rate (SOAK_SECONDS, default 600; SOAK_RATE calls/s, default 20);
 ## throughput, latency percentiles and RSS every 10 s, memory slope, ledger check: .local/soak/soak.{json,md}

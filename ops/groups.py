@@ -35,7 +35,7 @@ class GroupState:
     topics: tuple[str, ...]  # every topic on the cluster
 
 
-async def _describe(admin: AIOKafkaAdminClient, group: str, wait_s: float = 15) -> dict[str, Any]:
+async def describe(admin: AIOKafkaAdminClient, group: str, wait_s: float = 15) -> dict[str, Any]:
     """The group as the broker describes it; a coordinator not found yet is asked again a while (a
     broker creates its offsets topic on the first such question)."""
     deadline = time.monotonic() + wait_s
@@ -54,7 +54,7 @@ async def read_group(kafka: KafkaSettings, group: str, at_ms: int | None) -> Gro
     admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
-        described = await _describe(admin, group)
+        described = await describe(admin, group)
         if described["error_code"]:
             raise for_code(described["error_code"])(f"describing group {group}")
         members = tuple(m["client_id"] for m in described["members"])

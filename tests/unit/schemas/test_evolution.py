@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
-import avro.schema
 import pytest
-from avro.compatibility import ReaderWriterCompatibilityChecker, SchemaCompatibilityType
 
 from schemas import store
+from schemas.evolution import judge, problems
 
 
 def compatible(reader: store.Schema, writer: store.Schema) -> bool:
     """Whether data written with ``writer`` can be read with ``reader``."""
-    checker = ReaderWriterCompatibilityChecker()  # type: ignore[no-untyped-call]  # avro ships untyped
-    result = checker.get_compatibility(
-        avro.schema.parse(json.dumps(reader.definition)), avro.schema.parse(json.dumps(writer.definition))
-    )
-    return bool(result.compatibility is SchemaCompatibilityType.compatible)
+    return not problems(reader, writer)
 
 
 @pytest.mark.parametrize("name", store.all_names())
@@ -46,3 +39,21 @@ def test_the_checker_refuses_a_new_field_without_default() -> None:
     )
     assert not compatible(broken, v1)
     assert compatible(v1, broken)
+
+
+def test_a_new_optional_field_reads_and_is_read_by_every_published_version() -> None:
+    published = store.versions("Order")
+    current = published[-1].definition
+    optional = {"name": "gift_note", "type": ["null", "string"], "default": None}
+    verdict = judge(store.from_definition({**current, "fields": [*current["fields"], optional]}), published)
+    assert (verdict.name, verdict.published, verdict.unreadable, verdict.unread_by) == ("Order", 3, {}, {})
+
+
+def test_a_new_required_field_cannot_read_any_published_version_and_says_why() -> None:
+    published = store.versions("Order")
+    current = published[-1].definition
+    required = {"name": "gift_note", "type": "string"}
+    verdict = judge(store.from_definition({**current, "fields": [*current["fields"], required]}), published)
+    why = ["reader_field_missing_default_value: gift_note"]
+    assert verdict.unreadable == {1: why, 2: why, 3: why}
+    assert verdict.unread_by == {}
