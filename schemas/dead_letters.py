@@ -15,12 +15,46 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Literal, TypedDict, get_args
 
 from schemas.clock import iso
 from schemas.exceptions import SchemaError
 from schemas.records import DeadLetterRedrive
 from schemas.trace_context import trace_id
+
+
+class SourceView(TypedDict):
+    """Where a dead letter's record was read: topic (without the deployment's prefix), partition, offset."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+class RedriveView(TypedDict):
+    """Where and when a dead letter went back (ISO-8601 UTC ``at``), and who sent it, why."""
+
+    at: str
+    topic: str
+    partition: int
+    offset: int
+    operator: str
+    note: str
+
+
+class DeadLetterView(TypedDict):
+    """A dead letter as ``GET /v1/dead-letters`` and ``python -m ops dead-letters list --json`` show it."""
+
+    id: str
+    dead_lettered_at: str
+    service: str
+    source: SourceView
+    kind: str
+    error: str
+    key: str | None
+    trace_id: str | None
+    redriven: RedriveView | None
+
 
 SOURCE_TOPIC = "source-topic"
 SOURCE_PARTITION = "source-partition"
@@ -152,7 +186,7 @@ class DeadLetter:
         """Whether its source topic is ``topic``, named on the cluster or without the deployment's prefix."""
         return self.source_topic in (topic, f"{prefix}{topic}")
 
-    def view(self, prefix: str, redrive: DeadLetterRedrive | None) -> dict[str, Any]:
+    def view(self, prefix: str, redrive: DeadLetterRedrive | None) -> DeadLetterView:
         """The dead letter as ``GET /v1/dead-letters`` and ``python -m ops dead-letters list --json`` show it.
 
         Topics are named without the deployment's ``prefix``; times are ISO-8601 UTC; ``key`` is
@@ -175,7 +209,7 @@ class DeadLetter:
         }
 
 
-def redrive_view(redrive: DeadLetterRedrive, prefix: str) -> dict[str, Any]:
+def redrive_view(redrive: DeadLetterRedrive, prefix: str) -> RedriveView:
     """Where and when a dead letter went back, and who sent it."""
     return {
         "at": iso(redrive["redriven_at"]),

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import bisect
 import logging
-from typing import Any
 
 from aiokafka import ConsumerRecord
 
 from consumers.query_api import unreadable
 from consumers.query_api.projections.base import Headers
-from schemas.dead_letters import DeadLetter, NotADeadLetter
+from schemas.dead_letters import DeadLetter, DeadLetterView, NotADeadLetter
 from schemas.records import DeadLetterRedrive
 from schemas.topics import Topics
 
 log = logging.getLogger(__name__)
 #: (timestamp ms, partition, offset): the order dead letters are listed in, newest last
 Position = tuple[int, int, int]
-#: a dead letter as ``DeadLetter.view`` shows it: schemas/dead_letters.py builds it untyped, and
-#: ``models.DeadLetterOut`` states its fields
-DeadLetterView = dict[str, Any]
 
 
 class DeadLetterViews:

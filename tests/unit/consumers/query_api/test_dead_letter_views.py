@@ -7,7 +7,7 @@ import dataclasses
 from aiokafka import ConsumerRecord
 
 from consumers.query_api.projections.dead_letters import DeadLetterViews, RedriveViews
-from schemas.dead_letters import headers_of
+from schemas.dead_letters import DeadLetterView, headers_of
 
 PREFIX = "p."
 
@@ -32,7 +32,7 @@ def record(
     )
 
 
-def ids(page: list[dict[str, object]]) -> list[object]:
+def ids(page: list[DeadLetterView]) -> list[str]:
     return [letter["id"] for letter in page]
 
 
