@@ -193,7 +193,7 @@ def make_runner(
         cast(Any, dead),
         decoders if decoders is not None else {IN: None, TICKS: None},
         handler,
-        ProcessorSettings(batch_size=100, batch_wait_ms=0),
+        ProcessorSettings.model_validate({"PROCESSOR_BATCH_SIZE": 100, "PROCESSOR_BATCH_WAIT_MS": 0}),
         catch_up=catch_up,
         unkeyed=unkeyed,
     )
