@@ -21,6 +21,7 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from types import FrameType
 
+from infra import api_keys as keys
 from infra import local_kafka, local_registry
 from infra.jvm.layout import local_dir
 from infra.services import SERVICES
@@ -29,7 +30,6 @@ from infra.supervision import SIMULATOR, SIMULATOR_KEY_ENV, Layout, programs
 from infra.topics import ensure_topics
 from infra.up_output import LogLinePrinter, StepPrinter, format_table, url_rows
 from infra.up_supervisor import SUPERVISOR, Supervisord
-from producers.ingest_api import keys
 from schemas.topics import ALL
 
 READY_TIMEOUT_S = 120.0  # a processor recovering its tables from RocksDB may take a while

@@ -22,7 +22,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from producers.ingest_api.keys import match
+from infra.api_keys import match
 
 log = logging.getLogger(__name__)
 REALM = 'Bearer realm="ingest-api"'

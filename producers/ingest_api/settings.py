@@ -5,8 +5,8 @@ from typing import Annotated
 from pydantic import AnyHttpUrl, Field, StringConstraints
 from pydantic_settings import SettingsConfigDict
 
+from infra.api_keys import DIGEST_PATTERN
 from infra.settings import ServiceSettings
-from producers.ingest_api.keys import DIGEST_PATTERN
 
 KeyName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 KeyDigest = Annotated[str, StringConstraints(pattern=DIGEST_PATTERN, to_lower=True)]

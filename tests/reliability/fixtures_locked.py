@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from infra import local_kafka
+from infra.api_keys import digest, new_key
 from infra.local_kafka import SecureBroker
 from infra.services import Service
 from infra.settings import KafkaSettings
-from producers.ingest_api.keys import digest, new_key
 from tests.e2e.systems import ServiceUrls, kafka_settings_of, start_system
 from tests.helpers.processes import Running, service
 

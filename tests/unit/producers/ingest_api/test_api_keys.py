@@ -15,6 +15,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from infra import api_keys
 from producers.ingest_api import keys
 from producers.ingest_api.main import create_app
 from producers.ingest_api.settings import IngestSettings
@@ -25,21 +26,21 @@ OTHER = "another-key-for-ops-0123456789abcdef"
 
 
 def test_digest_is_sha256_hex_of_the_utf8_key() -> None:
-    assert keys.digest("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-    assert keys.digest("ключ") == hashlib.sha256("ключ".encode()).hexdigest()
+    assert api_keys.digest("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert api_keys.digest("ключ") == hashlib.sha256("ключ".encode()).hexdigest()
 
 
 def test_match_names_the_key_and_checks_every_digest() -> None:
-    digests = {"sim": keys.digest(KEY), "ops": keys.digest(OTHER)}
-    assert keys.match(KEY, digests) == "sim"
-    assert keys.match(OTHER, digests) == "ops"
-    assert keys.match(KEY + "x", digests) is None
-    assert keys.match("", digests) is None
-    assert keys.match(KEY, {}) is None
+    digests = {"sim": api_keys.digest(KEY), "ops": api_keys.digest(OTHER)}
+    assert api_keys.match(KEY, digests) == "sim"
+    assert api_keys.match(OTHER, digests) == "ops"
+    assert api_keys.match(KEY + "x", digests) is None
+    assert api_keys.match("", digests) is None
+    assert api_keys.match(KEY, {}) is None
 
 
 def test_new_keys_are_random_and_long() -> None:
-    made = {keys.new_key() for _ in range(50)}
+    made = {api_keys.new_key() for _ in range(50)}
     assert len(made) == 50
     assert all(len(k) == 43 for k in made)
 
@@ -49,7 +50,7 @@ def test_cli_hash_reads_the_key_on_stdin(
 ) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO(KEY + "\n"))
     assert keys.main(["hash"]) == 0
-    assert capsys.readouterr().out == keys.digest(KEY) + "\n"
+    assert capsys.readouterr().out == api_keys.digest(KEY) + "\n"
 
 
 def test_cli_hash_refuses_an_empty_key(
@@ -64,13 +65,13 @@ def test_cli_new_prints_a_key_and_its_digest(capsys: pytest.CaptureFixture[str])
     assert keys.main(["new"]) == 0
     key_line, digest_line = capsys.readouterr().out.splitlines()
     key = key_line.removeprefix("key:    ")
-    assert digest_line == f"digest: {keys.digest(key)}"
+    assert digest_line == f"digest: {api_keys.digest(key)}"
 
 
 def test_settings_take_digests_from_json_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    upper = keys.digest(KEY).upper()
+    upper = api_keys.digest(KEY).upper()
     monkeypatch.setenv("INGEST_API_KEYS", json.dumps({"sim": upper}))
-    assert IngestSettings().api_keys == {"sim": keys.digest(KEY)}
+    assert IngestSettings().api_keys == {"sim": api_keys.digest(KEY)}
 
 
 def test_settings_refuse_a_plaintext_key_without_echoing_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -84,7 +85,7 @@ def test_settings_refuse_a_plaintext_key_without_echoing_it(monkeypatch: pytest.
 
 @pytest.fixture
 async def guarded(publisher: FakePublisher) -> AsyncIterator[httpx.AsyncClient]:
-    settings = IngestSettings(api_keys={"sim": keys.digest(KEY), "ops": keys.digest(OTHER)})
+    settings = IngestSettings(api_keys={"sim": api_keys.digest(KEY), "ops": api_keys.digest(OTHER)})
     app = create_app(settings)
     app.state.publisher = publisher
     app.state.serdes = publisher

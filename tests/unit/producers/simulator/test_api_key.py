@@ -11,9 +11,9 @@ import httpx
 import pytest
 from rich.console import Console
 
+from infra import api_keys as keys
 from infra.up import supervised, with_simulator_key
 from infra.up_output import LogLinePrinter
-from producers.ingest_api import keys
 from producers.ingest_api.main import create_app
 from producers.ingest_api.settings import IngestSettings
 from producers.simulator.mix import Mix
