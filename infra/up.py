@@ -24,6 +24,7 @@ from types import FrameType
 from infra import api_keys as keys
 from infra import local_kafka, local_registry
 from infra.jvm.layout import local_dir
+from infra.kafka_clients import started_admin
 from infra.services import SERVICES
 from infra.settings import KafkaSettings
 from infra.supervision import SIMULATOR, SIMULATOR_KEY_ENV, Layout, programs
@@ -32,6 +33,8 @@ from infra.up_output import LogLinePrinter, StepPrinter, format_table, url_rows
 from infra.up_supervisor import SUPERVISOR, Supervisord
 from schemas.topics import ALL
 
+REPLICATION_ENV = "KAFKA_REPLICATION_FACTOR"
+MAX_REPLICATION = 3  # with min.insync.replicas=2 (infra.topics): one broker may fail
 READY_TIMEOUT_S = 120.0  # a processor recovering its tables from RocksDB may take a while
 POLL_S = 0.5
 STEPS = ("environment", "kafka", "registry", "topics", "services", *(s.name for s in SERVICES))
@@ -101,11 +104,29 @@ def report_readiness(
 
 
 def start_kafka(out: StepPrinter, external: str | None) -> str:
-    """The broker's bootstrap string: ``KAFKA_BOOTSTRAP_SERVERS`` as given, or the local node started."""
+    """The broker's bootstrap string: ``KAFKA_BOOTSTRAP_SERVERS`` as given, or the local node started.
+
+    On a given cluster, topics get as many replicas as it has brokers, up to 3, unless
+    ``KAFKA_REPLICATION_FACTOR`` says otherwise: the default of 1 suits the single node, and on
+    a cluster it would leave a dead broker's partitions without a copy.
+    """
     with out.step("kafka") as step:
         bootstrap = external or local_kafka.start_single()
         step.detail = f"{bootstrap} (KAFKA_BOOTSTRAP_SERVERS)" if external else bootstrap
+        if external and not os.environ.get(REPLICATION_ENV):
+            brokers = asyncio.run(broker_count(KafkaSettings()))
+            os.environ[REPLICATION_ENV] = str(min(brokers, MAX_REPLICATION))
+            step.detail += f"; {brokers} brokers: replication factor {os.environ[REPLICATION_ENV]}"
     return bootstrap
+
+
+async def broker_count(kafka: KafkaSettings) -> int:
+    """How many brokers ``kafka``'s cluster has now."""
+    admin = await started_admin(kafka)
+    try:
+        return len((await admin.describe_cluster())["brokers"])
+    finally:
+        await admin.close()
 
 
 def start_registry(out: StepPrinter, given: str | None, bootstrap: str) -> str:

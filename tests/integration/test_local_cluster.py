@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +14,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from infra.local_kafka import start_cluster, stop_cluster
+from infra.up import start_kafka
+from infra.up_output import StepPrinter
 
 pytestmark = pytest.mark.cluster
 
@@ -83,3 +87,19 @@ async def test_new_topic_is_fully_replicated(admin: AIOKafkaAdminClient) -> None
         assert set(partition["isr"]) == ALL_NODES, partition
     assert await _effective_config(admin, topic, "min.insync.replicas") == "2"
     await admin.delete_topics([topic])
+
+
+def test_make_up_on_the_cluster_gives_topics_three_replicas_unless_told(
+    cluster_bootstrap: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """infra.up's kafka step on a given 3-broker cluster sets KAFKA_REPLICATION_FACTOR=3, and says so."""
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", cluster_bootstrap)
+    monkeypatch.delenv("KAFKA_REPLICATION_FACTOR", raising=False)
+    with (tmp_path / "out").open("w") as out:
+        assert start_kafka(StepPrinter(out.fileno(), 8, live=False), cluster_bootstrap) == cluster_bootstrap
+    assert os.environ["KAFKA_REPLICATION_FACTOR"] == "3"
+    assert (tmp_path / "out").read_text().endswith("; 3 brokers: replication factor 3\n")
+    monkeypatch.setenv("KAFKA_REPLICATION_FACTOR", "2")  # told: kept
+    with (tmp_path / "out").open("w") as out:
+        start_kafka(StepPrinter(out.fileno(), 8, live=False), cluster_bootstrap)
+    assert os.environ["KAFKA_REPLICATION_FACTOR"] == "2"
