@@ -14,6 +14,12 @@ from schemas.topics import ALL, TopicSpec
 
 log = logging.getLogger(__name__)
 
+#: suffixes of the processors' internal topics whose unread records are no one's backlog: table
+#: changelogs (streams do not consume them) and the orders processor's ``*-ticks`` clock, which
+#: always holds the few ticks sent since its last commit. Lag is counted on every other topic a
+#: group has committed on, repartition topics included (query-api's /v1/stats/lag, ops lag).
+NOT_BACKLOG = ("-changelog", "-ticks")
+
 
 def new_topic(spec: TopicSpec, kafka: KafkaSettings) -> NewTopic:
     """The creation request of ``spec`` under ``kafka``'s prefix, partitions and replication."""

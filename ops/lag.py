@@ -2,10 +2,12 @@
 ``kafka-consumer-groups --describe`` shows it, from outside the group.
 
 Lag of a partition = its end offset (the last stable offset: the processors read committed) minus
-the group's committed offset. A group with no members still has its committed offsets: its lag
-then grows with every record written, which is how work waits while a service is down (SPEC §5).
+the group's committed offset; changelogs and the orders processor's clock are left out, as
+query-api's ``/v1/stats/lag`` leaves them (``infra.topics.NOT_BACKLOG``). A group with no members
+still has its committed offsets: its lag then grows with every record written, which is how work
+waits while a service is down (SPEC §5).
 
-Exit status: 0 printed, 2 refused (no such group; the message says why).
+Exit status: 0 printed, 1 Kafka did not answer, 2 refused (no such group; the message says why).
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from infra.settings import KafkaSettings
+from infra.topics import NOT_BACKLOG
 from ops.exceptions import OpsError
 from ops.groups import describe
 
@@ -53,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
     except OpsError as exc:
         sys.stderr.write(f"refused: {exc}\n")
         return 2
+    except KafkaError as exc:
+        sys.stderr.write(f"failed: {exc!r} (KAFKA_BOOTSTRAP_SERVERS={KafkaSettings().bootstrap_servers})\n")
+        return 1
     sys.stdout.write(f"{'service':<14} {'members':>7}  {'topic':<36} {'lag':>6}\n")
     for lag in lags:
         for topic, records in sorted(lag.per_topic.items()):
@@ -79,6 +86,8 @@ async def read_lags(kafka: KafkaSettings, service: str | None) -> list[GroupLag]
     for group in groups:
         per_topic: dict[str, int] = defaultdict(int)
         for tp, meta in committed[group].items():
+            if tp.topic.endswith(NOT_BACKLOG):
+                continue
             topic = tp.topic.removeprefix(kafka.topic_prefix)
             per_topic[topic] += max(ends[tp] - meta.offset, 0) if meta.offset >= 0 else ends[tp]
         lags.append(GroupLag(group.removeprefix(stem), members[group], dict(per_topic)))

@@ -5,7 +5,8 @@ Kafka's own ``kafka-console-consumer`` prints Avro as bytes; this reads a topic 
 prints one line per record: ``<partition>@<offset> <key> <value as JSON>``, in the order a consumer
 of that key sees them (by partition, then offset). No consumer group: nothing is committed.
 
-Exit status: 0 printed (possibly nothing), 2 refused (unknown topic, bad option; the message says why).
+Exit status: 0 printed (possibly nothing), 1 Kafka or the schema registry did not answer, 2 refused
+(unknown topic, a field its record does not have; the message says why).
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ import sys
 from typing import Any
 
 from aiokafka import ConsumerRecord
+from aiokafka.errors import KafkaError
 
 from infra.settings import KafkaSettings
 from ops.exceptions import OpsError
 from ops.kafka import read_to_end
+from schemas import store
 from schemas.exceptions import SchemaError
+from schemas.registry import RegistryError
 from schemas.serdes import Serdes
 from schemas.settings import RegistrySettings
 from schemas.topics import ALL, TopicSpec
@@ -42,19 +46,32 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the records; 0 done, 2 refused."""
+    """Print the records; 0 done, 1 Kafka or the registry did not answer, 2 refused."""
+    spec = BY_NAME[args.topic]
     try:
-        lines = asyncio.run(_lines(BY_NAME[args.topic], args.key, _fields(args.fields)))
-    except (OpsError, SchemaError) as exc:  # unknown topic on this cluster; registry refused
+        fields = _fields(args.fields, spec)
+        lines = asyncio.run(_lines(spec, args.key, fields))
+    except (OpsError, ValueError) as exc:  # unknown topic on this cluster or field in its record
         sys.stderr.write(f"refused: {exc}\n")
         return 2
+    except (KafkaError, RegistryError) as exc:
+        sys.stderr.write(f"failed: {exc}\n")
+        return 1
     for line in lines:
         sys.stdout.write(line + "\n")
     return 0
 
 
-def _fields(given: str | None) -> list[str] | None:
-    return [f.strip() for f in given.split(",") if f.strip()] if given else None
+def _fields(given: str | None, spec: TopicSpec) -> list[str] | None:
+    """The fields asked for, each one of the topic's record; ValueError naming any that is not."""
+    if not given:
+        return None
+    fields = [f.strip() for f in given.split(",") if f.strip()]
+    known = [f["name"] for f in store.load(str(spec.value)).definition["fields"]]
+    unknown = [f for f in fields if f not in known]
+    if unknown:
+        raise ValueError(f"{spec.value} has no field {', '.join(unknown)}; its fields: {', '.join(known)}")
+    return fields
 
 
 async def _lines(spec: TopicSpec, key: str | None, fields: list[str] | None) -> list[str]:
@@ -70,6 +87,8 @@ async def _lines(spec: TopicSpec, key: str | None, fields: list[str] | None) -> 
                 continue
             try:
                 value = None if record.value is None else await asyncio.to_thread(serde.decode, record.value)
+            except RegistryError:
+                raise  # not the record's fault: stop, rather than call every record undecodable
             except SchemaError as exc:  # a record its processor dead-letters: shown, not fatal
                 lines.append(f"{record.partition}@{record.offset} {_key(record)} undecodable: {exc}")
                 continue

@@ -2,7 +2,8 @@
 
 The candidate must read every published version of its record (backward, transitive: SPEC §2,
 "Schemas evolve"), the versions in ``schemas/avro/history`` and the current one. Whether those
-versions can read the candidate (forward: consumers not yet upgraded) is said too, as information.
+versions can read the candidate (forward: consumers not yet upgraded) is said too: the SPEC does not
+require it, but without it every reader must be upgraded before the first writer.
 
 Exit status: 0 the candidate may be published, 1 it may not (each problem printed), 2 refused
 (unreadable file, unknown record; the message says why).
@@ -59,6 +60,10 @@ def report(verdict: Verdict) -> list[str]:
         lines += [
             f"  v{v} cannot read it: {why}" for v, problems in verdict.unread_by.items() for why in problems
         ]
+        lines.append(
+            f"{name}: NOT forward compatible: a service still reading with those versions fails on its"
+            " records; upgrade every reader before any writer"
+        )
     else:
         lines.append(f"{name}: forward compatible: every published version reads it")
     return lines

@@ -9,7 +9,7 @@ from importlib import resources
 from typing import Any
 
 from fastavro import parse_schema
-from fastavro.schema import fingerprint, to_parsing_canonical_form
+from fastavro.schema import SchemaParseException, fingerprint, to_parsing_canonical_form
 
 from schemas.exceptions import SchemaError
 
@@ -53,10 +53,16 @@ def _without_logical_types(node: Any) -> Any:
 
 
 def from_definition(definition: dict[str, Any]) -> Schema:
-    """Parse a schema definition (a JSON object) into a :class:`Schema`."""
-    parsed = parse_schema(definition)
-    plain = parse_schema(_without_logical_types(definition))
-    return Schema(str(definition["name"]), definition, parsed, plain, _fingerprint(parsed))
+    """Parse a schema definition (a JSON object) into a :class:`Schema`.
+
+    Raises :class:`SchemaError` when it is not an Avro record schema.
+    """
+    try:
+        parsed = parse_schema(definition)
+        plain = parse_schema(_without_logical_types(definition))
+        return Schema(str(definition["name"]), definition, parsed, plain, _fingerprint(parsed))
+    except (SchemaParseException, KeyError, TypeError, ValueError) as exc:  # fastavro's, by shape
+        raise SchemaError(f"not an Avro record schema: {exc!r}") from exc
 
 
 @cache

@@ -29,11 +29,10 @@ from typing_extensions import TypedDict
 from infra.kafka_clients import started_admin, started_consumer
 from infra.services import SERVICES
 from infra.settings import KafkaSettings
+from infra.topics import NOT_BACKLOG
 from schemas.exceptions import ShopStreamError
 
 log = logging.getLogger(__name__)
-CHANGELOG_SUFFIX = "-changelog"
-NOT_BACKLOG = (CHANGELOG_SUFFIX, "-ticks")  # topics whose unread records are not lag (module docstring)
 
 
 class LagUnavailableError(ShopStreamError):
