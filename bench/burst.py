@@ -79,7 +79,6 @@ def run_once(bootstrap: str, registry: str) -> dict[str, Any]:
         kafka = KafkaSettings(
             bootstrap_servers=bootstrap, topic_prefix=started["orders"].env["KAFKA_TOPIC_PREFIX"]
         )
-        serdes = Serdes(kafka, RegistrySettings(registry_url=registry))
         ingest = started["ingest-api"].url
         with httpx.Client(timeout=60) as client:
             for c in range(CUSTOMERS):
@@ -91,8 +90,8 @@ def run_once(bootstrap: str, registry: str) -> dict[str, Any]:
                 answer = client.post(f"{ingest}/v1/orders:batch", json={"orders": _orders(first)})
                 answer.raise_for_status()
             accepted_s = time.monotonic() - began
-        final, repeated = asyncio.run(_decided(kafka, serdes, BURST))
-        serdes.close()
+        with Serdes(kafka, RegistrySettings(registry_url=registry)) as serdes:
+            final, repeated = asyncio.run(_decided(kafka, serdes, BURST))
         outcomes = collections.Counter(state for state, _ in final.values())
         return {
             "accepted_s": round(accepted_s, 1),

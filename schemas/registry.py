@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import httpx
 
@@ -45,6 +46,14 @@ class SchemaRegistry:
     def close(self) -> None:
         """Close the HTTP connection pool."""
         self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """One request; errors become :class:`RegistryError` naming the registry's message."""

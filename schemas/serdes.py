@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
-from typing import Any, Protocol
+from types import TracebackType
+from typing import Any, Protocol, Self
 
 from schemas import store
 from schemas.registry import RegistryError, SchemaRegistry
@@ -69,6 +70,14 @@ class Serdes:
         """Release the registry client."""
         if self._registry is not None:
             self._registry.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
 
 
 async def decode_waiting_for_registry(serde: AvroSerde, value: bytes | None) -> dict[str, Any]:

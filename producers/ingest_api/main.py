@@ -69,22 +69,23 @@ def lifespan(settings: IngestSettings) -> Callable[[FastAPI], AbstractAsyncConte
 
     @asynccontextmanager
     async def run(app: FastAPI) -> AsyncIterator[None]:
-        serdes = Serdes(settings.kafka, settings.registry)
-        try:
-            await asyncio.to_thread(serdes.prepare, WRITES)
-        except RegistryError:
-            log.warning("schema registry unreachable at start; answering 503 until it is back")
-        publisher = EventPublisher(settings.kafka, serdes, settings.publish_timeout_s)
-        try:
-            await publisher.start()
-        except KafkaUnavailable:
-            log.warning("Kafka unreachable at start; answering 503 until it is back")
-        app.state.publisher = publisher
-        app.state.serdes = serdes
-        freeze_startup_heap()
-        yield
-        await publisher.stop()
-        serdes.close()
+        with Serdes(settings.kafka, settings.registry) as serdes:
+            try:
+                await asyncio.to_thread(serdes.prepare, WRITES)
+            except RegistryError:
+                log.warning("schema registry unreachable at start; answering 503 until it is back")
+            publisher = EventPublisher(settings.kafka, serdes, settings.publish_timeout_s)
+            try:
+                await publisher.start()
+            except KafkaUnavailable:
+                log.warning("Kafka unreachable at start; answering 503 until it is back")
+            app.state.publisher = publisher
+            app.state.serdes = serdes
+            freeze_startup_heap()
+            try:
+                yield
+            finally:
+                await publisher.stop()
 
     return run
 

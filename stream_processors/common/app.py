@@ -172,16 +172,22 @@ def json_table(app: faust.App, name: str, kafka: KafkaSettings) -> faust.Table[s
 
 
 def prepared_serdes(app: faust.App, settings: ProcessorSettings, writes: Iterable[TopicSpec]) -> Serdes:
-    """The service's serdes, the schemas it writes registered (waiting for the registry), and its pages."""
+    """The service's serdes, the schemas it writes registered (waiting for the registry), and its pages.
+
+    The app closes them as it stops (its exit stack is the last thing a mode service unwinds, after
+    its agents and other children).
+    """
     serdes = Serdes(settings.kafka, settings.registry)
     deadline = time.monotonic() + settings.registry_wait_s
     while True:
         try:
             serdes.prepare(writes)
             install_pages(app, serdes)
+            app.add_context(serdes)
             return serdes
         except RegistryError:
             if time.monotonic() > deadline:
+                serdes.close()
                 raise
             log.warning("schema registry not answering yet", extra={"url": settings.registry.registry_url})
             time.sleep(1)

@@ -163,11 +163,8 @@ def test_an_unmatched_payment_is_re_driven_once_after_the_fix(short_hold: dict[s
     ]
     assert records[0].value == records[1].value
     redrives = asyncio.run(read_to_end(kafka.servers, [Topics.DEAD_LETTER_REDRIVES.full_name(prefix)]))
-    serdes = Serdes(kafka, RegistrySettings(registry_url=env["SCHEMA_REGISTRY_URL"]))
-    try:
+    with Serdes(kafka, RegistrySettings(registry_url=env["SCHEMA_REGISTRY_URL"])) as serdes:
         decoded = [serdes(Topics.DEAD_LETTER_REDRIVES).decode(m.value) for m in redrives]
-    finally:
-        serdes.close()
     assert [{k: v for k, v in r.items() if k != "redriven_at"} for r in decoded] == [
         {
             "dead_letter_id": letter_id,
@@ -188,11 +185,8 @@ def test_an_unmatched_payment_is_re_driven_once_after_the_fix(short_hold: dict[s
 
     async def versions() -> list[tuple[str, int, int]]:
         found = await read_to_end(kafka.servers, [Topics.ORDERS.full_name(prefix)])
-        serdes = Serdes(kafka, RegistrySettings(registry_url=env["SCHEMA_REGISTRY_URL"]))
-        try:
+        with Serdes(kafka, RegistrySettings(registry_url=env["SCHEMA_REGISTRY_URL"])) as serdes:
             mine = [serdes(Topics.ORDERS).decode(m.value) for m in found if m.key == order_id.encode()]
-        finally:
-            serdes.close()
         return [(o["state"], o["version"], o["paid_cents"]) for o in mine]
 
     assert asyncio.run(versions()) == [

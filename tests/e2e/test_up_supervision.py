@@ -137,7 +137,8 @@ def up(kafka: str, schema_registry: str, tmp_path: Path) -> Iterator[Up]:
     )
     running = Up(proc, Layout(tmp_path / "local" / "up"), {s.name: s.base_url(env) for s in SERVICES})
     assert proc.stdout is not None
-    threading.Thread(target=keep_reading, args=(proc.stdout, running.printed), daemon=True).start()
+    reader = threading.Thread(target=keep_reading, args=(proc.stdout, running.printed), daemon=True)
+    reader.start()
     try:
         yield running
     finally:
@@ -149,6 +150,10 @@ def up(kafka: str, schema_registry: str, tmp_path: Path) -> Iterator[Up]:
                 proc.kill()
                 proc.wait()
                 stop_orphaned_supervisord(running.layout)
+        # the pipe ends once no process of the run holds it; closing it under a blocked reader would hang
+        reader.join(STOP_S)
+        if not reader.is_alive():
+            proc.stdout.close()
         asyncio.run(delete_topics(kafka, prefix))
 
 

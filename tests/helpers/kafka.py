@@ -49,15 +49,14 @@ async def clients(
         auto_offset_reset="earliest",
         group_id=None,
     )
-    await producer.start()
-    await consumer.start()
-    serdes = Serdes(kafka, registry)
-    try:
-        yield Clients(producer, consumer, serdes)
-    finally:
-        await consumer.stop()
-        await producer.stop()
-        serdes.close()
+    with Serdes(kafka, registry) as serdes:
+        try:
+            await producer.start()
+            await consumer.start()
+            yield Clients(producer, consumer, serdes)
+        finally:  # each also closes what it never started
+            await consumer.stop()
+            await producer.stop()
 
 
 async def read_records(
@@ -135,7 +134,11 @@ class StockViews:
         self.seen: dict[str, list[Stock]] = {}
 
     async def __aenter__(self) -> StockViews:
-        await self.consumer.start()
+        try:
+            await self.consumer.start()
+        except BaseException:
+            await self.__aexit__()
+            raise
         return self
 
     async def __aexit__(self, *_: object) -> None:

@@ -187,15 +187,12 @@ async def check_once(
     )
     history: dict[str, list[dict[str, Any]]] = defaultdict(list)
     rejected: dict[str, set[str]] = defaultdict(set)
-    serdes = Serdes(kafka, registry)
-    try:
+    with Serdes(kafka, registry) as serdes:
         for key, record in await read_topic(kafka, serdes, Topics.ORDERS):
             history[key].append(record)
         for key, record in await read_topic(kafka, serdes, Topics.ORDER_REJECTIONS):
             rejected[key].add(record["request"])
         verdict.dead_letters = len(await read_topic(kafka, serdes, Topics.DEAD_LETTERS))
-    finally:
-        serdes.close()
     last = {order_id: _versions(order_id, records, verdict) for order_id, records in history.items()}
     for order_id in ledger.acked_orders:
         if order_id not in last:

@@ -170,10 +170,10 @@ async def test_poison_in_every_input_topic_is_dead_lettered_and_the_shop_goes_on
     hostile_system: HostileSystem, schema_registry: str, clients: Shop
 ) -> None:
     kafka = KafkaSettings(bootstrap_servers=hostile_system.bootstrap, topic_prefix=hostile_system.prefix)
-    serdes = Serdes(kafka, RegistrySettings(registry_url=schema_registry))
     before = await unreadable_counts(clients.query)
 
-    sent = await write_poison(kafka, serdes)
+    with Serdes(kafka, RegistrySettings(registry_url=schema_registry)) as serdes:
+        sent = await write_poison(kafka, serdes)
 
     # each processor reading the topic dead-letters each record once, naming where it came from
     expected = {(key, service) for key, s in sent.items() for service in processors_reading(s.topic)}

@@ -53,12 +53,11 @@ async def counts(
     kafka_settings: KafkaSettings, registry_settings: RegistrySettings, counts_topic: str
 ) -> AsyncIterator[Counts]:
     """A started :class:`Counts` (its schema registered) on ``counts_topic``; stopped and closed after."""
-    serdes = Serdes(kafka_settings, registry_settings)
-    await asyncio.to_thread(serdes(Topics.ORDER_COUNTS).prepare)
-    producer = AIOKafkaProducer(**kafka_settings.client_options(), acks="all")
-    await producer.start()
-    try:
-        yield Counts(serdes, producer, counts_topic)
-    finally:
-        await producer.stop()
-        serdes.close()
+    with Serdes(kafka_settings, registry_settings) as serdes:
+        await asyncio.to_thread(serdes(Topics.ORDER_COUNTS).prepare)
+        producer = AIOKafkaProducer(**kafka_settings.client_options(), acks="all")
+        await producer.start()
+        try:
+            yield Counts(serdes, producer, counts_topic)
+        finally:
+            await producer.stop()

@@ -148,8 +148,7 @@ async def published(
     kafka: KafkaSettings, registry: RegistrySettings
 ) -> tuple[dict[str, list[View]], dict[str, list[Any]]]:
     """Every view per sku and every INVENTORY result per order, in order (whole topics)."""
-    serdes = Serdes(kafka, registry)
-    try:
+    with Serdes(kafka, registry) as serdes:
         views: dict[str, list[View]] = {}
         for record in await read_to_end(kafka.servers, [Topics.INVENTORY.full_name(kafka.topic_prefix)]):
             v = serdes(Topics.INVENTORY).decode(record.value)
@@ -161,8 +160,6 @@ async def published(
             r = serdes(Topics.ORDER_VALIDATIONS).decode(record.value)
             results.setdefault(r["order_id"], []).append((r["passed"], r["reasons"]))
         return views, results
-    finally:
-        serdes.close()
 
 
 def latest(views: Mapping[str, list[View]]) -> dict[str, View]:
@@ -265,6 +262,7 @@ def test_only_the_declared_processors_keep_a_table_in_a_topic_of_the_contract(
         )
         own = {f"{app.conf.id}-{table.name}-changelog" for table in app.tables.values()}
         names = {table.changelog_topic.get_topic_name() for table in app.tables.values()}
+        app.exit_stack.close()  # what stopping the never-started app would close: its registry client
         if names - own:
             found[svc.name] = names - own
     assert found == {

@@ -34,9 +34,8 @@ async def topics(kafka_settings: KafkaSettings) -> KafkaSettings:
 @pytest.fixture
 async def serde(topics: KafkaSettings, registry_settings: RegistrySettings) -> AsyncIterator[AvroSerde]:
     """The serde of dead-letter-redrives."""
-    serdes = Serdes(topics, registry_settings)
-    yield serdes(Topics.DEAD_LETTER_REDRIVES)
-    serdes.close()
+    with Serdes(topics, registry_settings) as serdes:
+        yield serdes(Topics.DEAD_LETTER_REDRIVES)
 
 
 async def dead_letter(

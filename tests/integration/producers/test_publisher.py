@@ -49,14 +49,13 @@ async def publishing(
 ) -> AsyncIterator[tuple[EventPublisher, Serdes, KafkaSettings]]:
     settings = KafkaSettings(bootstrap_servers=kafka, topic_prefix=unique("pub") + ".", partitions=PARTITIONS)
     await ensure_topics(settings, [Topics.ORDER_REQUESTS])
-    serdes = Serdes(settings, registry_settings)
-    publisher = EventPublisher(settings, serdes, timeout_s=30)
-    await publisher.start()
-    try:
-        yield publisher, serdes, settings
-    finally:
-        await publisher.stop()
-        serdes.close()
+    with Serdes(settings, registry_settings) as serdes:
+        publisher = EventPublisher(settings, serdes, timeout_s=30)
+        await publisher.start()
+        try:
+            yield publisher, serdes, settings
+        finally:
+            await publisher.stop()
 
 
 async def read_back(settings: KafkaSettings, serdes: Serdes, count: int) -> dict[int, list[tuple[str, Any]]]:

@@ -14,6 +14,5 @@ from schemas.settings import RegistrySettings
 @pytest.fixture
 def serdes(orders_worker: KafkaSettings, registry_settings: RegistrySettings) -> Iterator[Serdes]:
     """Serdes on the topics of the module's ``orders_worker``, closed after the test."""
-    serdes = Serdes(orders_worker, registry_settings)
-    yield serdes
-    serdes.close()
+    with Serdes(orders_worker, registry_settings) as serdes:
+        yield serdes

@@ -35,11 +35,18 @@ def orders_worker(kafka: str, schema_registry: str) -> Iterator[tuple[KafkaSetti
         yield settings, started["orders"].url
 
 
+@pytest.fixture
+def serdes(orders_worker: tuple[KafkaSettings, str], registry_settings: RegistrySettings) -> Iterator[Serdes]:
+    """Serdes on the topics of the module's orders worker, closed after the test."""
+    with Serdes(orders_worker[0], registry_settings) as serdes:
+        yield serdes
+
+
 async def test_poison_goes_to_dead_letters_and_the_next_record_is_processed(
-    orders_worker: tuple[KafkaSettings, str], registry_settings: RegistrySettings
+    orders_worker: tuple[KafkaSettings, str], serdes: Serdes
 ) -> None:
     settings, url = orders_worker
-    serde = Serdes(settings, registry_settings)(Topics.ORDER_REQUESTS)
+    serde = serdes(Topics.ORDER_REQUESTS)
     placed = order_placed(ORDER_ID)
     good = serde.encode(placed)
     poison = {
@@ -70,7 +77,7 @@ async def test_poison_goes_to_dead_letters_and_the_next_record_is_processed(
     order_record = (
         await read_records(settings.servers, [Topics.ORDERS.full_name(settings.topic_prefix)], 1)
     )[0]
-    order = Serdes(settings, registry_settings)(Topics.ORDERS).decode(order_record.value)
+    order = serdes(Topics.ORDERS).decode(order_record.value)
     assert (order["order_id"], order["state"], order["version"]) == (ORDER_ID, "CREATED", 1)
 
     # canary of the offset ledger's Faust hooks (stream_processors/common/transport.py): the six
@@ -106,12 +113,11 @@ def _sample(exposition: str, series: str) -> float:
 
 
 async def test_a_key_that_is_not_utf8_is_dead_lettered_and_the_partition_goes_on(
-    orders_worker: tuple[KafkaSettings, str], registry_settings: RegistrySettings
+    orders_worker: tuple[KafkaSettings, str], serdes: Serdes
 ) -> None:
     """SPEC §2 keys are UTF-8 text: Faust decoding one would crash the agent on every try (a fresh-clone
     user found the orders group stuck behind one such record); the runtime dead-letters it instead."""
     settings, _ = orders_worker
-    serdes = Serdes(settings, registry_settings)
     after = "o-" + uuid.uuid4().hex[:10]
     partition = partition_of(after, settings.partitions)
     bad_key = b"\xff\xfe\xfa"

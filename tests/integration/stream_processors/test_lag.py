@@ -140,11 +140,8 @@ def test_lag_and_age_count_the_records_not_processed_and_drop_to_zero_once_they_
 ) -> None:
     settings, env = details_topics
     topic = Topics.ORDERS.full_name(settings.topic_prefix)
-    serdes = Serdes(settings, registry_settings)
-    try:
+    with Serdes(settings, registry_settings) as serdes:
         counts, heads = asyncio.run(write_orders(settings, serdes))
-    finally:
-        serdes.close()
 
     began = time.time()
     holding = worker({**env, "PROCESSOR_BATCH_WAIT_MS": "600000"})  # holds its first batch: processes nothing

@@ -28,12 +28,28 @@ def worker(kafka: str, schema_registry: str) -> Iterator[KafkaSettings]:
 
 
 class Shop:
-    """Writes records straight to the processor's input topics, as their owners would."""
+    """Writes records straight to the processor's input topics, as their owners would.
+
+    ``async with`` starts it, and stops its producer and closes its registry client after.
+    """
 
     def __init__(self, kafka: KafkaSettings, registry: RegistrySettings) -> None:
         self.kafka = kafka
         self.serdes = Serdes(kafka, registry)
         self.producer = AIOKafkaProducer(**kafka.producer_options())
+
+    async def __aenter__(self) -> Shop:
+        try:
+            await self.producer.start()
+        except BaseException:
+            await self.__aexit__()
+            raise
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        """Stop the producer and close the registry client."""
+        with self.serdes:
+            await self.producer.stop()
 
     async def put(self, spec: TopicSpec, key: str, record: dict[str, Any]) -> None:
         """Write ``record`` under ``key`` and wait for the acknowledgement."""
@@ -48,11 +64,9 @@ class Shop:
 
 @pytest.fixture
 async def shop(worker: KafkaSettings, registry_settings: RegistrySettings) -> AsyncIterator[Shop]:
-    """A started :class:`Shop`, stopped after the test."""
-    shop = Shop(worker, registry_settings)
-    await shop.producer.start()
-    yield shop
-    await shop.producer.stop()
+    """A started :class:`Shop`, stopped (its producer and registry client) after the test."""
+    async with Shop(worker, registry_settings) as shop:
+        yield shop
 
 
 def order(order_id: str, customer_id: str, n: int, state: str, paid_cents: int = 0) -> dict[str, Any]:

@@ -47,11 +47,9 @@ def worker(kafka: str, schema_registry: str) -> Iterator[tuple[KafkaSettings, Ru
 async def shop(
     worker: tuple[KafkaSettings, Running], registry_settings: RegistrySettings
 ) -> AsyncIterator[Shop]:
-    """A started shop on the worker's topics."""
-    shop = Shop(worker[0], registry_settings)
-    await shop.producer.start()
-    yield shop
-    await shop.producer.stop()
+    """A started shop on the worker's topics, stopped after the test."""
+    async with Shop(worker[0], registry_settings) as shop:
+        yield shop
 
 
 async def counter(web: httpx.AsyncClient, name: str, labels: Mapping[str, str]) -> float:
