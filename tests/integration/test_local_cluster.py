@@ -94,7 +94,10 @@ def test_make_up_on_the_cluster_gives_topics_three_replicas_unless_told(
 ) -> None:
     """infra.up's kafka step on a given 3-broker cluster sets KAFKA_REPLICATION_FACTOR=3, and says so."""
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", cluster_bootstrap)
-    monkeypatch.delenv("KAFKA_REPLICATION_FACTOR", raising=False)
+    # start_kafka writes os.environ itself: setenv first makes monkeypatch restore the variable as it
+    # was before this test (unset), so the 3 does not reach the tests that follow; then it is unset
+    monkeypatch.setenv("KAFKA_REPLICATION_FACTOR", "1")
+    monkeypatch.delenv("KAFKA_REPLICATION_FACTOR")
     with (tmp_path / "out").open("w") as out:
         assert start_kafka(StepPrinter(out.fileno(), 8, live=False), cluster_bootstrap) == cluster_bootstrap
     assert os.environ["KAFKA_REPLICATION_FACTOR"] == "3"
