@@ -3,7 +3,8 @@
 Sections run one after another on the local broker: serde, broker anchors, whole systems for
 ingestion and query (wrk, ``bench.wrk``, with one and two uvicorn workers) and end-to-end
 latency (RSS sampled at rest and under load), then processing
-throughput against a raw aiokafka loop and Quix Streams, what forwarding trace context costs
+throughput against a raw aiokafka loop and Quix Streams, the one-hop processor with one worker and
+with two of one consumer group (``bench.scale_out``), what forwarding trace context costs
 (``bench.tracing``), and a burst of orders through ``:batch``
 (``bench.burst``: all decided by the checks, none by the time-out). Last, steady load
 (``bench.steady``): CPU and Kafka requests per order and POST→VALIDATED latency at 20 and 100
@@ -107,7 +108,7 @@ def main() -> int:
     started = time.monotonic()
     bootstrap = local_kafka.start_single()
     registry = local_registry.start() + local_registry.CCOMPAT_PATH
-    from bench import broker, burst, processing, steady, tracing
+    from bench import broker, burst, processing, scale_out, steady, tracing
     from bench.common import machine_facts
 
     facts = {**machine_facts(), "runs": runs}
@@ -121,6 +122,8 @@ def main() -> int:
     figures += [dict(f) for f in system]
     log.info("processing throughput and anchors")
     figures += [dict(f) for f in processing.run(bootstrap, registry, runs)]
+    log.info("scale-out: the one-hop processor with one worker, then two of one consumer group")
+    figures += [dict(f) for f in scale_out.run(bootstrap, registry, runs)]
     log.info("trace context forwarded without an exporter, against propagation off")
     figures += [dict(f) for f in tracing.run(bootstrap, registry, runs)]
     log.info("a burst through :batch, decided by the checks")

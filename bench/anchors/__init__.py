@@ -79,9 +79,18 @@ class AnchorTopics:
 
     async def preload(self, records: int, headers: Sequence[tuple[str, bytes]] = ()) -> None:
         """Write ``records`` OrderPlaced records to the source topic, keyed by order_id, with ``headers``."""
-        serdes, placed, _ = self.serdes()
         producer = AIOKafkaProducer(**self.kafka.producer_options())
         await producer.start()
+        try:
+            await self.write_backlog(producer, records, headers)
+        finally:
+            await producer.stop()
+
+    async def write_backlog(
+        self, producer: AIOKafkaProducer, records: int, headers: Sequence[tuple[str, bytes]] = ()
+    ) -> None:
+        """The backlog of :meth:`preload`, sent with ``producer`` (a transactional one, say) and acked."""
+        serdes, placed, _ = self.serdes()
         try:
             t0 = now_ms()
             futures = []
@@ -92,5 +101,4 @@ class AnchorTopics:
                 futures.append(sent)
             await asyncio.gather(*futures)
         finally:
-            await producer.stop()
             serdes.close()

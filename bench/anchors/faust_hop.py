@@ -8,7 +8,9 @@ shows the producer-linger change.
 
 ``python -m bench.anchors.faust_hop RECORDS SERVICE OUT`` is the subprocess: it writes
 ``{"records_per_s": ...}`` to the file OUT once the RECORDS-th output is acknowledged (Faust redirects
-stdout), then stops its worker.
+stdout), then stops its worker. With RECORDS 0 it never reports nor stops itself: a worker among
+others of its consumer group (``bench.scale_out``), each seeing only its own partitions, whose rate
+is measured from outside and which is stopped from outside (SIGTERM).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from stream_processors.common.worker import run_worker
 
 
 def create_app(settings: ProcessorSettings, service: str, records: int, out: Path) -> faust.App:
-    """One agent: order-requests → check → order-validations; reports and stops after ``records``."""
+    """One agent: order-requests → check → order-validations; reports, stops after ``records`` (0: never)."""
     prefix = settings.kafka.topic_prefix
     app = make_app(service, settings)
     serdes = prepared_serdes(app, settings, writes=[Topics.ORDER_VALIDATIONS])
@@ -53,7 +55,7 @@ def create_app(settings: ProcessorSettings, service: str, records: int, out: Pat
             done["start"] = time.perf_counter()
         batch.send(sink, item.key, validation.encode(check(item.record, now_ms())))
         done["n"] += 1
-        if done["n"] == records:
+        if records and done["n"] == records:
             batch.after_delivery(report)
 
     def report() -> None:
@@ -66,23 +68,33 @@ def create_app(settings: ProcessorSettings, service: str, records: int, out: Pat
     return app
 
 
-def run_once(topics: AnchorTopics, records: int, timeout_s: float = 120, **env: str) -> float:
-    """One worker over the first ``records`` of the backlog, in a new consumer group; records/s."""
-    settings_env = {
+def worker_env(topics: AnchorTopics, web_port: int, data_dir: str, **env: str) -> dict[str, str]:
+    """The environment of a hop worker on ``topics``: this process's, the topics', its port and state dir."""
+    return {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": topics.kafka.bootstrap_servers,
         "KAFKA_TOPIC_PREFIX": topics.prefix,
         "SCHEMA_REGISTRY_URL": topics.registry.registry_url,
-        "PROCESSOR_WEB_PORT": str(free_port()),
+        "PROCESSOR_WEB_PORT": str(web_port),
         "PROCESSOR_LOG_LEVEL": "WARNING",
         **env,
+        "PROCESSOR_DATA_DIR": data_dir,
     }
+
+
+def worker_argv(service: str, records: int, out: Path) -> list[str]:
+    """The command of a hop worker of consumer group ``service`` (see the module docstring)."""
+    return [sys.executable, "-m", "bench.anchors.faust_hop", str(records), service, str(out)]
+
+
+def run_once(topics: AnchorTopics, records: int, timeout_s: float = 120, **env: str) -> float:
+    """One worker over the first ``records`` of the backlog, in a new consumer group; records/s."""
     service = f"bench-hop-{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory(prefix="bench-faust-") as scratch:
         out = Path(scratch) / "rate.json"
         done = subprocess.run(  # noqa: S603 - our own module, with this interpreter
-            [sys.executable, "-m", "bench.anchors.faust_hop", str(records), service, str(out)],
-            env={**settings_env, "PROCESSOR_DATA_DIR": scratch},
+            worker_argv(service, records, out),
+            env=worker_env(topics, free_port(), scratch, **env),
             capture_output=True,
             text=True,
             timeout=timeout_s,
