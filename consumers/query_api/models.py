@@ -9,8 +9,9 @@ record's timestamps as ISO-8601 strings) and what it documents further.
 from __future__ import annotations
 
 import functools
+import operator
 import types
-from typing import Annotated, Any, get_args, get_origin, get_type_hints, is_typeddict
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints, is_typeddict
 
 from pydantic import BaseModel, Field, PlainSerializer, create_model
 from typing_extensions import TypedDict
@@ -18,7 +19,7 @@ from typing_extensions import TypedDict
 from consumers.query_api.projections import orders
 from schemas import records
 from schemas.clock import EpochMillis, iso
-from schemas.dead_letters import Kind
+from schemas.dead_letters import DeadLetterView, Kind
 
 #: a record's timestamp as the API shows it: epoch millis in, ISO-8601 (UTC, milliseconds) out
 IsoTime = Annotated[EpochMillis, PlainSerializer(iso, return_type=str)]
@@ -38,11 +39,13 @@ def fields_of(typed_dict: type) -> type[BaseModel]:
 
 
 def _model_type(hint: Any) -> Any:
-    """``hint`` with each TypedDict in it (alone or in a list) replaced by its :func:`fields_of` model."""
+    """``hint`` with each TypedDict in it (alone, in a list or a union) made its :func:`fields_of` model."""
     if is_typeddict(hint):
         return fields_of(hint)
     if get_origin(hint) is list:
         return types.GenericAlias(list, tuple(_model_type(arg) for arg in get_args(hint)))
+    if get_origin(hint) in (Union, types.UnionType):  # ``X | None``
+        return functools.reduce(operator.or_, (_model_type(arg) for arg in get_args(hint)))
     return hint
 
 
@@ -98,37 +101,10 @@ class LatestFailuresOut(BaseModel):
     orders: list[OrderView]
 
 
-class DeadLetterSource(BaseModel):
-    """Where the dead-lettered record was read (its topic named without the deployment's prefix)."""
-
-    topic: str
-    partition: int
-    offset: int
-
-
-class DeadLetterRedriveOut(BaseModel):
-    """When and where a re-drive sent the record back (``python -m ops dead-letters redrive``)."""
-
-    at: str
-    topic: str
-    partition: int
-    offset: int
-    operator: str
-    note: str
-
-
-class DeadLetterOut(BaseModel):
+class DeadLetterOut(fields_of(DeadLetterView)):  # type: ignore[misc]  # a base made at import
     """One record of ``dead-letters``; ``id`` is its ``<partition>-<offset>`` there."""
 
-    id: str
-    dead_lettered_at: str
-    service: str
-    source: DeadLetterSource
     kind: Kind
-    error: str
-    key: str | None
-    trace_id: str | None
-    redriven: DeadLetterRedriveOut | None
 
 
 class DeadLettersOut(BaseModel):
