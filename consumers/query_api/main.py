@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from consumers.query_api.lag import KafkaOffsets, LagMonitor, processor_groups
+from consumers.query_api.lag import LagMonitor
 from consumers.query_api.materializer import Materializer
 from consumers.query_api.projections.base import AnyProjection
 from consumers.query_api.projections.customers import CustomerViews, NotificationViews
@@ -32,6 +32,7 @@ from consumers.query_api.settings import QuerySettings
 from consumers.query_api.stream import Broadcaster
 from consumers.query_api.supervisor import Supervisor
 from infra.http import ERROR_RESPONSES, freeze_startup_heap, install_common
+from infra.lag import KafkaOffsets, processor_groups
 from infra.serve import serve, worker_app
 from schemas.serdes import Serdes
 

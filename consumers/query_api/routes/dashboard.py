@@ -15,8 +15,9 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from consumers.query_api import deps
-from consumers.query_api.lag import LagUnavailableError, Snapshot
+from consumers.query_api.lag import LagUnavailableError
 from consumers.query_api.models import LatestFailuresOut
+from infra.lag import Snapshot
 
 log = logging.getLogger(__name__)
 DASHBOARD = Path(__file__).resolve().parents[1] / "dashboard"

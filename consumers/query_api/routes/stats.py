@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from consumers.query_api import deps
-from consumers.query_api.lag import LagByTopic, LagUnavailableError, lag_by_topic
+from consumers.query_api.lag import LagUnavailableError
 from consumers.query_api.models import MinuteSales, OrderStats, Sales, SalesMinute, SalesStats, SkuSales
 from consumers.query_api.projections.orders import OrderViews
 from consumers.query_api.projections.stats import SalesWindows, StateCounts
+from infra.lag import LagByTopic, lag_by_topic
 from schemas.clock import iso, now_ms
 
 router = APIRouter(prefix="/v1/stats", tags=["stats"])

@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
-from consumers.query_api.lag import KafkaOffsets, LagMonitor
+from consumers.query_api.lag import LagMonitor
+from infra.lag import KafkaOffsets
 from infra.settings import KafkaSettings
 
 

@@ -1,4 +1,8 @@
-"""bench.latency's bookkeeping of one run, against a fake ingest-api (no service, no timing)."""
+"""bench.latency's bookkeeping of one run: which POSTs were sent, skipped or unanswered, and its figures.
+
+Not code about Kafka: ingest-api is an httpx mock transport here; the real run, against the whole
+system on a broker, is ``make bench``'s latency section.
+"""
 
 from __future__ import annotations
 

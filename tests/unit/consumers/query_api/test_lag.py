@@ -11,15 +11,9 @@ from aiokafka import TopicPartition
 from aiokafka.errors import KafkaConnectionError
 from fastapi import FastAPI
 
-from consumers.query_api.lag import (
-    LagMonitor,
-    LagUnavailableError,
-    Snapshot,
-    group_lag,
-    lag_by_topic,
-    processor_groups,
-)
+from consumers.query_api.lag import LagMonitor, LagUnavailableError
 from consumers.query_api.routes import dashboard
+from infra.lag import Snapshot, group_lag, lag_by_topic, processor_groups
 
 TP = TopicPartition
 
